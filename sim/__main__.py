@@ -1,0 +1,7 @@
+"""``python -m sim ...`` works as ``sharesim ...``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

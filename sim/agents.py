@@ -1,0 +1,75 @@
+"""Person and Brand: Mesa agents that are views onto the model's arrays.
+
+The model keeps its state in NumPy arrays so that a tick is a handful of
+vectorised operations (see :mod:`sim.model`). Each person and each brand is
+still a real Mesa agent, so ``model.agents``, AgentSet queries, the
+DataCollector and the SolaraViz demo work as with any Mesa model: an agent
+reads and writes its own row of those arrays.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from .motivations import Motivation
+
+
+class Person(mesa.Agent):
+    """Someone on the social network: reads a feed, shares, follows brands.
+
+    ``index`` is the person's row in the model's arrays and their node in
+    the social graph (Mesa's ``unique_id`` starts from 1 and counts brands too).
+    """
+
+    def __init__(self, model, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def motivation(self) -> Motivation:
+        return Motivation(int(self.model.motivation[self.index]))
+
+    @property
+    def interests(self) -> list[str]:
+        topics = self.model.scenario.population.topics
+        return [topics[t] for t in np.flatnonzero(self.model.interests[self.index])]
+
+    @property
+    def audience(self) -> np.ndarray:
+        """Indices of the people who see what this person shares."""
+        graph = self.model.graph
+        return graph.indices[graph.indptr[self.index]:graph.indptr[self.index + 1]]
+
+    @property
+    def reached(self) -> bool:
+        """Whether this person has read any brand post."""
+        return bool(self.model.reached[self.index])
+
+    def follows(self, brand: "Brand") -> bool:
+        return bool(self.model.follows[self.index, brand.index])
+
+    def fatigue(self, brand: "Brand") -> float:
+        """Fatigue with the brand now (decayed to the current tick)."""
+        return float(self.model.fatigue_now(np.array([self.index]), brand.index)[0])
+
+    def is_blind_to(self, brand: "Brand") -> bool:
+        """Whether fatigue has made this person stop noticing the brand."""
+        return bool(self.model.blind_to(np.array([self.index]), brand.index)[0])
+
+
+class Brand(mesa.Agent):
+    """A brand that publishes a campaign's posts to its followers."""
+
+    def __init__(self, model, index: int, name: str) -> None:
+        super().__init__(model)
+        self.index = index
+        self.name = name
+
+    @property
+    def followers(self) -> int:
+        return int(np.count_nonzero(self.model.follows[:, self.index]))
+
+    @property
+    def posts_published(self) -> int:
+        return int(np.count_nonzero(self.model.posts.brand == self.index))

@@ -1,0 +1,163 @@
+"""The event log: every exposure, share, follow, unfollow and blindness.
+
+The model appends one row per event; every metric, table and plot is computed
+from this log alone (see :mod:`sim.metrics`), so a saved run can be analysed
+again without running the model. A run's log lives in four files of its run
+folder:
+
+``events.csv``
+    ``tick, kind, post, brand, person, source``: one row per event.
+    ``kind`` is one of ``exposure`` (the person read a brand post in their
+    feed), ``share`` (the person passed it on to their audience), ``follow``,
+    ``unfollow`` and ``blind`` (the person's fatigue crossed the point where
+    they stop noticing the brand: "social blindness"). ``post`` is -1 for
+    follow, unfollow and blind. ``source`` is who put the item in the
+    person's feed: -1 (:data:`BRAND`) for the brand itself, otherwise the
+    person who shared it; for a follow it is the friend whose share won it.
+``people.csv``
+    ``person, motivation, employee, seeded`` and one ``follows_<b>`` column
+    per brand index ``b``: whether the person followed brand ``b`` at tick 0.
+``posts_published.csv``
+    ``post, brand, kind, topic, tick, promotional`` and the seven qualities.
+``run.json``
+    the run's facts: ``scenario``, ``seed``, ``ticks``, ``tick_hours``,
+    ``brands`` (names, by index), ``topics``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+BRAND = -1
+"""The ``source`` of an item that the brand itself put in a feed."""
+
+NO_POST = -1
+"""The ``post`` of a follow, unfollow or blind event."""
+
+
+class EventKind(IntEnum):
+    """What happened to a person in one event."""
+
+    EXPOSURE = 0
+    SHARE = 1
+    FOLLOW = 2
+    UNFOLLOW = 3
+    BLIND = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+EVENT_COLUMNS = ("tick", "kind", "post", "brand", "person", "source")
+_DTYPES = {"tick": np.int32, "kind": np.int8, "post": np.int32,
+           "brand": np.int16, "person": np.int32, "source": np.int32}
+
+
+class EventLog:
+    """An append-only, columnar log of events, kept as NumPy chunks.
+
+    ``record`` takes whole arrays (one tick's events of one kind at a time),
+    so logging costs a few array copies per tick, not a Python call per event.
+    """
+
+    def __init__(self) -> None:
+        self._chunks: dict[str, list[np.ndarray]] = {c: [] for c in EVENT_COLUMNS}
+        self._length = 0
+
+    def __len__(self) -> int:
+        return self._length
+
+    def record(self, tick: int, kind: EventKind, post, brand, person, source) -> None:
+        """Append events; scalars are broadcast to the length of ``person``."""
+        person = np.asarray(person, dtype=np.int32)
+        n = person.size
+        if n == 0:
+            return
+        values = {"tick": tick, "kind": int(kind), "post": post, "brand": brand,
+                  "person": person, "source": source}
+        for column, value in values.items():
+            array = np.broadcast_to(np.asarray(value, dtype=_DTYPES[column]), (n,))
+            self._chunks[column].append(np.array(array, copy=True))
+        self._length += n
+
+    def column(self, name: str) -> np.ndarray:
+        chunks = self._chunks[name]
+        if not chunks:
+            return np.empty(0, dtype=_DTYPES[name])
+        if len(chunks) > 1:  # compact, so repeated reads stay cheap
+            self._chunks[name] = [np.concatenate(chunks)]
+        return self._chunks[name][0]
+
+    def count(self, kind: EventKind) -> int:
+        return int(np.count_nonzero(self.column("kind") == int(kind)))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The log as a DataFrame with ``kind`` as a categorical of labels."""
+        return events_frame({c: self.column(c) for c in EVENT_COLUMNS})
+
+
+KIND_LABELS = [k.label for k in EventKind]
+
+
+def events_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    frame = pd.DataFrame({c: np.asarray(columns[c], dtype=_DTYPES[c]) for c in EVENT_COLUMNS})
+    frame["kind"] = pd.Categorical.from_codes(frame["kind"].to_numpy(), categories=KIND_LABELS)
+    return frame
+
+
+@dataclass
+class RunLog:
+    """Everything a finished run leaves for analysis: the log and its context.
+
+    ``events`` has the columns of :data:`EVENT_COLUMNS` (``kind`` as labels),
+    ``people`` one row per person, ``posts`` one row per published post, and
+    ``meta`` the facts of the run (see the module docstring).
+    """
+
+    events: pd.DataFrame
+    people: pd.DataFrame
+    posts: pd.DataFrame
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def brands(self) -> list[str]:
+        return list(self.meta["brands"])
+
+    @property
+    def ticks(self) -> int:
+        return int(self.meta["ticks"])
+
+    def of_kind(self, kind: EventKind | str) -> pd.DataFrame:
+        label = kind.label if isinstance(kind, EventKind) else kind
+        return self.events[self.events["kind"] == label]
+
+    def followers_start(self, brand: int) -> np.ndarray:
+        """Whether each person followed ``brand`` at tick 0 (bool array)."""
+        return self.people[f"follows_{brand}"].to_numpy(dtype=bool)
+
+    def save(self, folder: Path) -> None:
+        folder = Path(folder)
+        self.events.assign(kind=self.events["kind"].astype(str)).to_csv(
+            folder / "events.csv", index=False)
+        self.people.to_csv(folder / "people.csv", index=False)
+        self.posts.to_csv(folder / "posts_published.csv", index=False)
+        (folder / "run.json").write_text(json.dumps(self.meta, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, folder: Path) -> "RunLog":
+        folder = Path(folder)
+        raw = pd.read_csv(folder / "events.csv")
+        codes = pd.Categorical(raw["kind"], categories=KIND_LABELS).codes
+        raw["kind"] = codes
+        events = events_frame({c: raw[c].to_numpy() for c in EVENT_COLUMNS})
+        people = pd.read_csv(folder / "people.csv")
+        posts = pd.read_csv(folder / "posts_published.csv")
+        meta = json.loads((folder / "run.json").read_text())
+        return cls(events=events, people=people, posts=posts, meta=meta)

@@ -1,0 +1,607 @@
+"""Every metric of a run, computed from its :class:`~sim.events.RunLog` alone.
+
+The log is the only input, so a saved run folder can be measured again
+without the model. All counts are vectorised over the event arrays (a run
+can log millions of events): no Python loop runs per event or per person.
+
+Vocabulary (units in brackets):
+
+* exposure: one person read one brand post in their feed.
+  ``impressions`` = exposure events [reads]; ``reach`` = distinct people with
+  at least one exposure [people]; ``reach_rate`` = reach / population.
+* ``shares`` = share events; ``engagement_rate`` = shares / impressions, i.e.
+  shares *per impression* (0 when there is no impression).
+* ``followers_start`` = people following at tick 0 (summed over brands);
+  ``followers_end`` = followers_start + follows - unfollows;
+  ``unfollow_rate`` = unfollows / followers_start (0 when nobody followed).
+* ``blinded`` = distinct (person, brand) pairs that went blind to the brand
+  and did not unfollow it at or after the tick of their last blind event:
+  people still counted as followers who no longer notice the brand.
+  ``blind_events`` = blind events.
+* cascade of a post: the tree of who passed the post to whom, rooted at the
+  brand (see :func:`cascade_forest`); its size is the post's reach, its
+  ``depth`` the longest chain of reshares (0 when nobody reshared) and its
+  ``structural_virality`` the mean distance between all pairs of nodes,
+  root included (Goel, Anderson, Hofman & Watts 2016, *Management Science*).
+
+Rates that would divide by zero are reported as 0.0 rather than NaN so that
+``summary.json`` holds numbers only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.events import BRAND, KIND_LABELS, EventKind, RunLog
+
+MOTIVATIONS = ("altruist", "selective", "passionate", "social",
+               "trendsetter", "provocateur", "careerist")
+"""The seven motivation labels of ``people.motivation``, in report order."""
+
+POST_COLUMNS = ("post", "brand", "kind", "topic", "tick", "reach", "impressions",
+                "shares", "depth", "structural_virality", "ticks_to_half_reach",
+                "followers_reach")
+TIMESERIES_COLUMNS = ("tick", "exposures", "new_reach", "shares", "follows",
+                      "unfollows", "blind", "followers", "reach")
+
+
+# --------------------------------------------------------------------------
+# The log as arrays
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EventArrays:
+    """The event log as int64 NumPy columns, in log order.
+
+    ``person_row`` is each event's row in ``run.people`` (-1 when the person
+    is not listed); ``post_row`` its post's row in ``run.posts`` (-1 for
+    follow, unfollow and blind events and for unknown posts).
+    """
+
+    tick: np.ndarray
+    kind: np.ndarray
+    post: np.ndarray
+    brand: np.ndarray
+    person: np.ndarray
+    source: np.ndarray
+    person_row: np.ndarray
+    post_row: np.ndarray
+
+    @classmethod
+    def of(cls, run: RunLog) -> "EventArrays":
+        events = run.events
+        columns = {c: events[c].to_numpy(dtype=np.int64)
+                   for c in ("tick", "post", "brand", "person", "source")}
+        person_ids = run.people["person"].to_numpy(dtype=np.int64) if len(run.people) else np.empty(0, np.int64)
+        post_ids = run.posts["post"].to_numpy(dtype=np.int64) if len(run.posts) else np.empty(0, np.int64)
+        return cls(kind=_kind_codes(events["kind"]), **columns,
+                   person_row=_rows_of(columns["person"], person_ids),
+                   post_row=_rows_of(columns["post"], post_ids))
+
+    def __len__(self) -> int:
+        return self.tick.size
+
+    def where(self, kind: EventKind) -> np.ndarray:
+        return self.kind == int(kind)
+
+
+def _kind_codes(kind: pd.Series) -> np.ndarray:
+    """Event kinds as :class:`EventKind` codes, whether labels, categories or ints."""
+    if isinstance(kind.dtype, pd.CategoricalDtype) and list(kind.cat.categories) == KIND_LABELS:
+        return kind.cat.codes.to_numpy(dtype=np.int64)
+    if pd.api.types.is_integer_dtype(kind.dtype):
+        return kind.to_numpy(dtype=np.int64)
+    codes = pd.Categorical(kind.astype(str), categories=KIND_LABELS).codes
+    if (codes < 0).any():
+        unknown = sorted(set(kind.astype(str)) - set(KIND_LABELS))
+        raise ValueError(f"unknown event kinds: {unknown}")
+    return codes.astype(np.int64)
+
+
+def _rows_of(ids: np.ndarray, table_ids: np.ndarray) -> np.ndarray:
+    """Row of each id in a table's id column, -1 when absent."""
+    if table_ids.size and np.array_equal(table_ids, np.arange(table_ids.size)):
+        return np.where((ids >= 0) & (ids < table_ids.size), ids, -1)
+    return pd.Index(table_ids).get_indexer(ids).astype(np.int64)
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator) / float(denominator) if denominator else 0.0
+
+
+def _follows_start(run: RunLog) -> np.ndarray:
+    """(people x brands) bool matrix: who followed which brand at tick 0."""
+    n_brands = len(run.brands)
+    if n_brands == 0:
+        return np.zeros((len(run.people), 0), dtype=bool)
+    return np.column_stack([run.followers_start(b) for b in range(n_brands)])
+
+
+def _distinct_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (first, second) pairs of two non-negative int arrays."""
+    if first.size == 0:
+        return first[:0], second[:0]
+    width = int(second.max()) + 1
+    keys = np.unique(first * width + second)
+    return keys // width, keys % width
+
+
+# --------------------------------------------------------------------------
+# Cascades
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CascadeForest:
+    """Every post's cascade tree: one node per (post, person) reached.
+
+    A node's parent is the ``source`` of the person's first exposure to the
+    post (lowest tick, ties by log order); ``parent == -1`` means the brand,
+    the implicit root of each post's tree. ``generation`` is 0 for people the
+    brand reached itself and parent's generation + 1 otherwise.
+
+    The forest is robust to a malformed log: a source person with no exposure
+    to the post gets a placeholder node (``exposed`` False, tick -1) hanging
+    from the root, and an exposure whose source first read the post at a later
+    tick is attached to the root. Placeholders count in the tree's depth and
+    structural virality, not in its reach.
+    """
+
+    post: np.ndarray
+    person: np.ndarray
+    tick: np.ndarray
+    source: np.ndarray
+    parent: np.ndarray
+    generation: np.ndarray
+    exposed: np.ndarray
+
+    def __len__(self) -> int:
+        return self.post.size
+
+
+def cascade_forest(events: EventArrays) -> CascadeForest:
+    """Build all posts' cascade trees from the exposure events at once."""
+    rows = np.flatnonzero(events.where(EventKind.EXPOSURE))
+    post, person = events.post[rows], events.person[rows]
+    tick, source = events.tick[rows], events.source[rows]
+
+    # Rank of each exposure in (tick, log order); lexsort is stable.
+    rank = np.empty(rows.size, dtype=np.int64)
+    rank[np.lexsort((tick,))] = np.arange(rows.size)
+
+    # First exposure of each (post, person): lowest rank in the group.
+    order = np.lexsort((rank, person, post))
+    post, person, tick, source, rank = (a[order] for a in (post, person, tick, source, rank))
+    first = np.ones(post.size, dtype=bool)
+    first[1:] = (post[1:] != post[:-1]) | (person[1:] != person[:-1])
+    post, person, tick, source, rank = (a[first] for a in (post, person, tick, source, rank))
+    exposed = np.ones(post.size, dtype=bool)
+
+    # Placeholder nodes for sources that never read the post.
+    width = int(max(person.max(initial=0), source.max(initial=0))) + 1
+    key = post * width + person                      # sorted ascending
+    by_person = source >= 0
+    wanted = post * width + np.where(by_person, source, 0)
+    found = _found_in(key, wanted) & by_person
+    missing = by_person & ~found
+    if missing.any():
+        extra_post, extra_person = _distinct_pairs(post[missing], source[missing])
+        post = np.concatenate([post, extra_post])
+        person = np.concatenate([person, extra_person])
+        tick = np.concatenate([tick, np.full(extra_post.size, -1)])
+        source = np.concatenate([source, np.full(extra_post.size, BRAND)])
+        rank = np.concatenate([rank, np.full(extra_post.size, -1)])
+        exposed = np.concatenate([exposed, np.zeros(extra_post.size, dtype=bool)])
+        wanted = np.concatenate([wanted, np.zeros(extra_post.size, dtype=np.int64)])
+        by_person = np.concatenate([by_person, np.zeros(extra_post.size, dtype=bool)])
+        order = np.lexsort((person, post))
+        post, person, tick, source, rank, exposed, wanted, by_person = (
+            a[order] for a in (post, person, tick, source, rank, exposed, wanted, by_person))
+        key = post * width + person
+
+    parent = np.full(post.size, -1, dtype=np.int64)
+    at = np.searchsorted(key, wanted[by_person])
+    parent[by_person] = at
+    # A source cannot pass on a post before reading it.
+    late = by_person.copy()
+    late[by_person] = tick[at] > tick[by_person]
+    parent[late] = -1
+
+    generation, parent = _generations(parent, rank)
+    return CascadeForest(post=post, person=person, tick=tick, source=source,
+                         parent=parent, generation=generation, exposed=exposed)
+
+
+def _found_in(sorted_keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    at = np.searchsorted(sorted_keys, wanted)
+    hit = at < sorted_keys.size
+    hit[hit] = sorted_keys[at[hit]] == wanted[hit]
+    return hit
+
+
+def _generations(parent: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Generation of each node by pointer jumping, O(n log depth).
+
+    Returns (generation, parent). Cycles can only come from a malformed log
+    (several people passing the post to each other within one tick); they are
+    broken by attaching to the root every node of a cycle whose parent comes
+    later in the log, and the parents returned are the ones actually used.
+    """
+    parent = parent.copy()
+    n = parent.size
+    limit = int(np.ceil(np.log2(n + 1))) + 2
+    while True:
+        jump = parent.copy()
+        generation = (parent >= 0).astype(np.int64)
+        for _ in range(limit):
+            active = np.flatnonzero(jump >= 0)
+            if active.size == 0:
+                return generation, parent
+            up = jump[active]
+            generation[active] += generation[up]
+            jump[active] = jump[up]
+        cut = (jump >= 0) & (parent >= 0)
+        cut[cut] = rank[parent[cut]] >= rank[cut]
+        if not cut.any():
+            raise RuntimeError("cascade generations did not converge")
+        parent[cut] = -1
+
+
+def _subtree_sizes(parent: np.ndarray, generation: np.ndarray) -> np.ndarray:
+    """Number of nodes in each node's subtree (itself included), deepest level first."""
+    size = np.ones(parent.size, dtype=np.int64)
+    if parent.size == 0:
+        return size
+    order = np.argsort(-generation, kind="stable")
+    bounds = np.flatnonzero(np.diff(generation[order])) + 1
+    for level in np.split(order, bounds):
+        children = level[parent[level] >= 0]
+        if children.size:
+            np.add.at(size, parent[children], size[children])
+    return size
+
+
+def structural_virality(parent: np.ndarray) -> float:
+    """Mean shortest-path distance over all node pairs of one tree [edges].
+
+    ``parent`` holds, for each non-root node, the index of its parent or -1
+    for the root. The root is implicit, so the tree has ``parent.size + 1``
+    nodes. 0 for a tree of fewer than 2 nodes.
+    """
+    parent = np.asarray(parent, dtype=np.int64)
+    generation, parent = _generations(parent, np.arange(parent.size))
+    tree = np.zeros(parent.size, dtype=np.int64)
+    return float(_tree_virality(parent, generation, tree, 1)[0])
+
+
+def _tree_virality(parent: np.ndarray, generation: np.ndarray, tree: np.ndarray,
+                   n_trees: int) -> np.ndarray:
+    """Structural virality of each tree; ``tree`` numbers each node's tree.
+
+    Wiener index identity, O(n): each edge lies on s * (n - s) shortest paths,
+    s being the size of the subtree below it, n the tree's nodes (root
+    included); the mean distance is that sum over the n * (n - 1) / 2 pairs.
+    """
+    nodes = np.bincount(tree, minlength=n_trees).astype(np.float64) + 1.0  # + root
+    s = _subtree_sizes(parent, generation).astype(np.float64)
+    wiener = np.bincount(tree, weights=s * (nodes[tree] - s), minlength=n_trees)
+    pairs = nodes * (nodes - 1.0) / 2.0
+    return np.divide(wiener, pairs, out=np.zeros(n_trees), where=pairs > 0)
+
+
+# --------------------------------------------------------------------------
+# Posts
+# --------------------------------------------------------------------------
+
+def post_metrics(run: RunLog, events: EventArrays | None = None) -> pd.DataFrame:
+    """One row per published post (all of ``run.posts``, reached or not).
+
+    Columns: ``post``, ``brand`` (name), ``kind``, ``topic``, ``tick``
+    (published), ``reach`` [people], ``impressions`` [reads], ``shares``,
+    ``depth`` [reshare generations], ``structural_virality`` [mean edges
+    between node pairs], ``ticks_to_half_reach`` [ticks from publication
+    until the post had reached half its final reach; -1 if it reached
+    nobody] and ``followers_reach`` [distinct tick-0 followers of the brand
+    the brand reached directly].
+    """
+    events = EventArrays.of(run) if events is None else events
+    posts = run.posts
+    n_posts = len(posts)
+    names = run.brands
+
+    def per_post(row: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        keep = row >= 0
+        w = None if weights is None else weights[keep]
+        return np.bincount(row[keep], weights=w, minlength=n_posts)[:n_posts]
+
+    impressions = per_post(events.post_row[events.where(EventKind.EXPOSURE)])
+    shares = per_post(events.post_row[events.where(EventKind.SHARE)])
+
+    forest = cascade_forest(events)
+    tree_ids, tree = np.unique(forest.post, return_inverse=True)
+    tree_row = _rows_of(tree_ids, posts["post"].to_numpy(dtype=np.int64)) if n_posts else np.full(tree_ids.size, -1)
+    node_row = tree_row[tree] if tree.size else np.empty(0, np.int64)
+
+    reach = per_post(node_row[forest.exposed])
+    depth = np.zeros(n_posts, dtype=np.int64)
+    if len(forest):
+        tree_depth = np.zeros(tree_ids.size, dtype=np.int64)
+        np.maximum.at(tree_depth, tree, forest.generation)
+        depth[tree_row[tree_row >= 0]] = tree_depth[tree_row >= 0]
+    virality = np.zeros(n_posts)
+    tree_sv = _tree_virality(forest.parent, forest.generation, tree, tree_ids.size)
+    virality[tree_row[tree_row >= 0]] = tree_sv[tree_row >= 0]
+
+    published = posts["tick"].to_numpy(dtype=np.int64) if n_posts else np.empty(0, np.int64)
+    half = np.full(n_posts, -1, dtype=np.int64)
+    reached = forest.exposed & (node_row >= 0)
+    if reached.any():
+        row, tick = node_row[reached], forest.tick[reached]
+        order = np.lexsort((tick, row))
+        row, tick = row[order], tick[order]
+        starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+        counts = np.diff(np.r_[starts, row.size])
+        at_half = starts + (counts + 1) // 2 - 1        # ceil(reach / 2)-th person
+        half[row[starts]] = tick[at_half] - published[row[starts]]
+
+    followers_reach = per_post(*_followers_reached_directly(run, events))
+
+    brand_index = posts["brand"].to_numpy(dtype=np.int64) if n_posts else np.empty(0, np.int64)
+    return pd.DataFrame({
+        "post": posts["post"].to_numpy(dtype=np.int64) if n_posts else np.empty(0, np.int64),
+        "brand": [names[b] if 0 <= b < len(names) else str(b) for b in brand_index],
+        "kind": posts["kind"].to_numpy() if "kind" in posts else np.full(n_posts, ""),
+        "topic": posts["topic"].to_numpy() if "topic" in posts else np.full(n_posts, ""),
+        "tick": published,
+        "reach": reach.astype(np.int64),
+        "impressions": impressions.astype(np.int64),
+        "shares": shares.astype(np.int64),
+        "depth": depth,
+        "structural_virality": virality,
+        "ticks_to_half_reach": half,
+        "followers_reach": followers_reach.astype(np.int64),
+    }, columns=list(POST_COLUMNS))
+
+
+def _followers_reached_directly(run: RunLog, events: EventArrays) -> tuple[np.ndarray, np.ndarray]:
+    """(post_row, ones) for each distinct (post, tick-0 follower) the brand reached itself."""
+    direct = (events.where(EventKind.EXPOSURE) & (events.source == BRAND)
+              & (events.post_row >= 0) & (events.person_row >= 0))
+    follows = _follows_start(run)
+    brand = events.brand[direct]
+    valid = (brand >= 0) & (brand < follows.shape[1])
+    rows = np.flatnonzero(direct)[valid]
+    is_follower = follows[events.person_row[rows], events.brand[rows]]
+    rows = rows[is_follower]
+    post_row, _ = _distinct_pairs(events.post_row[rows], events.person[rows])
+    return post_row, np.ones(post_row.size)
+
+
+# --------------------------------------------------------------------------
+# Time series
+# --------------------------------------------------------------------------
+
+def timeseries(run: RunLog, events: EventArrays | None = None) -> pd.DataFrame:
+    """One row per tick 0..ticks: what happened in that tick, and the totals after it.
+
+    ``exposures``, ``new_reach`` (people reached for the first time),
+    ``shares``, ``follows``, ``unfollows`` and ``blind`` count events of that
+    tick; ``followers`` (summed over brands) and ``reach`` (distinct people
+    reached so far) are the state at its end. Tick 0 is the state before the
+    first step. Rows extend past ``meta["ticks"]`` only if events do.
+    """
+    events = EventArrays.of(run) if events is None else events
+    n_ticks = max(run.ticks, int(events.tick.max(initial=0))) + 1
+
+    def per_tick(kind: EventKind) -> np.ndarray:
+        return np.bincount(events.tick[events.where(kind)], minlength=n_ticks)
+
+    exposure = events.where(EventKind.EXPOSURE)
+    first_tick = pd.Series(events.tick[exposure]).groupby(events.person[exposure]).min()
+    new_reach = np.bincount(first_tick.to_numpy(dtype=np.int64), minlength=n_ticks)
+    follows, unfollows = per_tick(EventKind.FOLLOW), per_tick(EventKind.UNFOLLOW)
+    followers = int(_follows_start(run).sum()) + np.cumsum(follows - unfollows)
+    return pd.DataFrame({
+        "tick": np.arange(n_ticks),
+        "exposures": per_tick(EventKind.EXPOSURE),
+        "new_reach": new_reach,
+        "shares": per_tick(EventKind.SHARE),
+        "follows": follows,
+        "unfollows": unfollows,
+        "blind": per_tick(EventKind.BLIND),
+        "followers": followers,
+        "reach": np.cumsum(new_reach),
+    }, columns=list(TIMESERIES_COLUMNS))
+
+
+# --------------------------------------------------------------------------
+# Summary
+# --------------------------------------------------------------------------
+
+def cascade_summary(post_table: pd.DataFrame) -> dict:
+    """Cascade statistics over posts: sizes [people] and depths over all posts,
+    structural virality over the posts that reached someone."""
+    reach = post_table["reach"].to_numpy(dtype=np.float64)
+    depth = post_table["depth"].to_numpy(dtype=np.float64)
+    virality = post_table["structural_virality"].to_numpy(dtype=np.float64)[reach > 0]
+    return {
+        "mean_size": float(reach.mean()) if reach.size else 0.0,
+        "max_size": int(reach.max()) if reach.size else 0,
+        "mean_depth": float(depth.mean()) if depth.size else 0.0,
+        "structural_virality_mean": float(virality.mean()) if virality.size else 0.0,
+    }
+
+
+def share_never_reshared(events: EventArrays) -> float:
+    """Fraction of share events (P shared post X) that nobody reshared from P.
+
+    A share of X by P is reshared when some share event of X has source P.
+    0.0 when there are no shares.
+    """
+    share = events.where(EventKind.SHARE)
+    post, person, source = events.post[share], events.person[share], events.source[share]
+    if post.size == 0:
+        return 0.0
+    width = int(max(person.max(), source.max(), 0)) + 1
+    reshared_from = np.unique(post[source >= 0] * width + source[source >= 0])
+    reshared = np.isin(post * width + person, reshared_from)
+    return float(np.count_nonzero(~reshared)) / post.size
+
+
+def blinded_pairs(events: EventArrays) -> tuple[np.ndarray, np.ndarray]:
+    """(person, brand) of the pairs blind to a brand they still follow.
+
+    A pair counts when no unfollow of that brand by that person happens at or
+    after the tick of the pair's last blind event (an unfollow in the same
+    tick counts as after, whatever order the model logged the two in).
+    """
+    blind, unfollow = events.where(EventKind.BLIND), events.where(EventKind.UNFOLLOW)
+    if not blind.any():
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    last_blind = (pd.DataFrame({"person": events.person[blind], "brand": events.brand[blind],
+                                "tick": events.tick[blind]})
+                  .groupby(["person", "brand"], sort=True)["tick"].max())
+    last_unfollow = (pd.DataFrame({"person": events.person[unfollow], "brand": events.brand[unfollow],
+                                   "tick": events.tick[unfollow]})
+                     .groupby(["person", "brand"])["tick"].max())
+    unfollowed = last_unfollow.reindex(last_blind.index).to_numpy(dtype=np.float64)
+    still = ~(unfollowed >= last_blind.to_numpy(dtype=np.float64))   # NaN: never unfollowed
+    kept = last_blind.index[still]
+    return (kept.get_level_values("person").to_numpy(dtype=np.int64),
+            kept.get_level_values("brand").to_numpy(dtype=np.int64))
+
+
+def summarize(run: RunLog, post_table: pd.DataFrame | None = None) -> dict:
+    """The run's headline metrics as a JSON-ready dict (plain ints, floats, str).
+
+    ``post_table`` may be passed to reuse a :func:`post_metrics` result.
+    """
+    events = EventArrays.of(run)
+    post_table = post_metrics(run, events) if post_table is None else post_table
+    population = len(run.people)
+    follows_start = _follows_start(run)
+
+    exposure = events.where(EventKind.EXPOSURE)
+    share = events.where(EventKind.SHARE)
+    follow = events.where(EventKind.FOLLOW)
+    unfollow = events.where(EventKind.UNFOLLOW)
+    blind = events.where(EventKind.BLIND)
+
+    followers_start = int(follows_start.sum())
+    impressions, shares = int(exposure.sum()), int(share.sum())
+    unfollows, new_follows = int(unfollow.sum()), int(follow.sum())
+    reach = int(np.unique(events.person[exposure]).size)
+    blind_person, blind_brand = blinded_pairs(events)
+
+    cascades = cascade_summary(post_table)
+    cascades["share_never_reshared"] = share_never_reshared(events)
+
+    return {
+        "scenario": str(run.meta.get("scenario", "")),
+        "seed": None if run.meta.get("seed") is None else int(run.meta["seed"]),
+        "ticks": run.ticks,
+        "tick_hours": float(run.meta.get("tick_hours", 1.0)),
+        "population": population,
+        "reach": reach,
+        "reach_rate": _ratio(reach, population),
+        "impressions": impressions,
+        "shares": shares,
+        "engagement_rate": _ratio(shares, impressions),
+        "posts": len(run.posts),
+        "followers_start": followers_start,
+        "followers_end": followers_start + new_follows - unfollows,
+        "unfollows": unfollows,
+        "new_follows": new_follows,
+        "unfollow_rate": _ratio(unfollows, followers_start),
+        "blinded": int(blind_person.size),
+        "blind_events": int(blind.sum()),
+        "by_motivation": by_motivation(run, events),
+        "brands": brand_metrics(run, events, post_table, (blind_person, blind_brand)),
+        "cascades": cascades,
+    }
+
+
+def by_motivation(run: RunLog, events: EventArrays | None = None) -> dict[str, dict[str, int]]:
+    """Per motivation type (fixed order): people, reached, shares, unfollows,
+    follows, impressions. People of an unlisted type are left out."""
+    events = EventArrays.of(run) if events is None else events
+    n_types = len(MOTIVATIONS)
+    labels = run.people["motivation"].astype(str).str.lower() if len(run.people) else pd.Series([], dtype=str)
+    person_type = pd.Categorical(labels, categories=list(MOTIVATIONS)).codes.astype(np.int64)
+
+    def per_type(mask: np.ndarray) -> np.ndarray:
+        rows = events.person_row[mask]
+        types = person_type[rows[rows >= 0]]
+        return np.bincount(types[types >= 0], minlength=n_types)
+
+    exposure = events.where(EventKind.EXPOSURE)
+    reached = np.zeros(len(run.people), dtype=bool)
+    rows = events.person_row[exposure]
+    reached[rows[rows >= 0]] = True
+    typed = person_type >= 0
+    counts = {
+        "people": np.bincount(person_type[typed], minlength=n_types),
+        "reached": np.bincount(person_type[typed & reached], minlength=n_types),
+        "shares": per_type(events.where(EventKind.SHARE)),
+        "unfollows": per_type(events.where(EventKind.UNFOLLOW)),
+        "follows": per_type(events.where(EventKind.FOLLOW)),
+        "impressions": per_type(exposure),
+    }
+    return {name: {metric: int(values[i]) for metric, values in counts.items()}
+            for i, name in enumerate(MOTIVATIONS)}
+
+
+def brand_metrics(run: RunLog, events: EventArrays, post_table: pd.DataFrame,
+                  blinded: tuple[np.ndarray, np.ndarray]) -> list[dict]:
+    """Per brand (in ``meta["brands"]`` order) the same headline metrics as the run,
+    plus ``organic_reach_rate``: the mean over the brand's posts of the share of
+    its tick-0 followers the brand reached itself."""
+    names = run.brands
+    n_brands = len(names)
+    population = len(run.people)
+
+    def per_brand(mask: np.ndarray) -> np.ndarray:
+        brand = events.brand[mask]
+        return np.bincount(brand[(brand >= 0) & (brand < n_brands)], minlength=n_brands)[:n_brands]
+
+    exposure = events.where(EventKind.EXPOSURE)
+    exposed_brand, _ = _distinct_pairs(events.brand[exposure], events.person[exposure])
+    exposed_brand = exposed_brand[(exposed_brand >= 0) & (exposed_brand < n_brands)]
+    reach = np.bincount(exposed_brand, minlength=n_brands)
+    impressions = per_brand(exposure)
+    shares = per_brand(events.where(EventKind.SHARE))
+    follows = per_brand(events.where(EventKind.FOLLOW))
+    unfollows = per_brand(events.where(EventKind.UNFOLLOW))
+    blind = per_brand(events.where(EventKind.BLIND))
+    blind_brand = blinded[1]
+    still_blind = np.bincount(blind_brand[(blind_brand >= 0) & (blind_brand < n_brands)],
+                              minlength=n_brands)
+    followers_start = _follows_start(run).sum(axis=0)
+    post_brand = post_table["brand"].to_numpy()
+
+    result = []
+    for b, name in enumerate(names):
+        mine = post_brand == name
+        start = int(followers_start[b])
+        organic = (post_table["followers_reach"].to_numpy(dtype=np.float64)[mine] / start
+                   if start else np.zeros(int(mine.sum())))
+        result.append({
+            "name": str(name),
+            "posts": int(mine.sum()),
+            "reach": int(reach[b]),
+            "reach_rate": _ratio(reach[b], population),
+            "impressions": int(impressions[b]),
+            "shares": int(shares[b]),
+            "engagement_rate": _ratio(shares[b], impressions[b]),
+            "followers_start": start,
+            "followers_end": start + int(follows[b]) - int(unfollows[b]),
+            "unfollows": int(unfollows[b]),
+            "new_follows": int(follows[b]),
+            "unfollow_rate": _ratio(unfollows[b], start),
+            "blinded": int(still_blind[b]),
+            "blind_events": int(blind[b]),
+            "organic_reach_rate": float(organic.mean()) if organic.size else 0.0,
+        })
+    return result

@@ -1,0 +1,449 @@
+"""The Mesa model: one tick of a world where brands post and people share.
+
+Each tick (``tick_hours`` long, an hour by default):
+
+1. Brands publish the posts their campaigns plan for this tick, into the
+   feeds of their followers and of the people they seed.
+2. People whose session falls in this tick read their feed newest first,
+   with friends', news and entertainment items competing for their limited
+   attention (:mod:`sim.feed`). A blind follower mostly scrolls past the brand.
+3. Each brand item read is an exposure. At the first reading of a post the
+   reader may share it: the chance rises with the quality the reader's
+   motivation answers to and falls with the post's age (:mod:`sim.motivations`,
+   :func:`sim.content.attention`). A share reaches the sharer's audience.
+4. A non-follower who likes what a friend shared may follow the brand; a
+   follower who reads the brand's own posts tires of it (fatigue), first
+   stops noticing it (social blindness), then may unfollow.
+5. Everything is written to the event log, from which all metrics come.
+
+State lives in arrays indexed by person (motivation, interests, follows,
+fatigue) and the graph in compressed rows, so a tick's cost grows with the
+activity in it, not with the population; Person and Brand agents are views
+onto those arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from .agents import Brand, Person
+from .content import PostTable, attention, plan_campaign
+from .events import BRAND, NO_POST, EventKind, EventLog, RunLog
+from .feed import Feed, Items, read_newest_first
+from .motivations import AUDIENCES, QUALITIES, Motivation, MotivationTable, study_mix, with_overrides
+from .network import SocialGraph, build_network
+from .scenario import Scenario, ScenarioError
+
+FEED_MEMORY_HOURS = 48.0
+"""Items older than this are buried beyond any session's reach and dropped."""
+
+LAB42_BRANDS_FOLLOWED = [  # (share of Twitter users, fewest, most brands followed): Lab42, August 2011
+    (0.106, 0, 0), (0.306, 1, 5), (0.196, 6, 10), (0.178, 11, 20),
+    (0.116, 21, 30),  # not in the article: the remaining 11.6% (see DOMAIN.md §3)
+    (0.098, 31, 50),
+]
+
+
+@dataclass
+class TickCounts:
+    """What happened in the last tick (for the DataCollector)."""
+
+    exposures: int = 0
+    new_reach: int = 0
+    shares: int = 0
+    follows: int = 0
+    unfollows: int = 0
+    blind: int = 0
+
+
+class SharingModel(mesa.Model):
+    """Brands post, people read with limited attention, share, tire and unfollow.
+
+    Args:
+        scenario: a validated :class:`sim.scenario.Scenario`.
+        seed: overrides the scenario's seed; one seed fixes every random draw.
+        source: the scenario's file name, for error messages.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int | None = None, source: str = "scenario") -> None:
+        seed = scenario.seed if seed is None else int(seed)
+        super().__init__(rng=seed)
+        self.seed = seed
+        self.scenario = scenario
+        self.tick_hours = scenario.tick_hours
+        self.profiles = with_overrides({k: v.model_dump() for k, v in scenario.motivations.items()})
+        self.table = MotivationTable.from_profiles(self.profiles)
+
+        self.graph: SocialGraph = build_network(scenario.network, scenario.population.size, self.rng, source)
+        self.population = self.graph.size
+        self._make_people()
+        self._make_brands(source)
+
+        self.posts = PostTable()
+        self.feed = Feed()
+        self.seen: dict[int, np.ndarray] = {}     # post -> who has read it
+        self.reached = np.zeros(self.population, dtype=bool)
+        self.reach = 0
+        self.log = EventLog()
+        self.counts = TickCounts()
+        self._in_session = np.zeros(self.population, dtype=bool)
+        self._session_at = np.zeros(self.population)
+
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "exposures": lambda m: m.counts.exposures,
+            "new_reach": lambda m: m.counts.new_reach,
+            "shares": lambda m: m.counts.shares,
+            "follows": lambda m: m.counts.follows,
+            "unfollows": lambda m: m.counts.unfollows,
+            "blind": lambda m: m.counts.blind,
+            "followers": lambda m: int(m.follows.sum()),
+            "reach": lambda m: m.reach,
+        })
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------
+    # Setting up the world
+
+    def _make_people(self) -> None:
+        """Draw each person's motivation, interests and reading habits; make the agents."""
+        population, n = self.scenario.population, self.population
+        mix = population.motivations
+        shares = study_mix() if mix == "study" else np.array(
+            [mix.get(m.label, 0.0) for m in Motivation]) / sum(mix.values())
+        self.motivation = self.rng.choice(len(Motivation), size=n, p=shares).astype(np.int8)
+
+        topics = len(population.topics)
+        preference = self.rng.random((n, topics))
+        if self.graph.community is not None:   # a community shares its first interest
+            preference[np.arange(n), self.graph.community % topics] = -1.0
+        chosen = np.argsort(preference, axis=1)[:, :population.interests_per_person]
+        self.interests = np.zeros((n, topics), dtype=bool)
+        np.put_along_axis(self.interests, chosen, True, axis=1)
+
+        def per_type(name: str, default):
+            values = [getattr(self.profiles[m], name) for m in Motivation]
+            return np.array([default if v is None else v for v in values])[self.motivation]
+
+        self.sessions_per_day = per_type("sessions_per_day", population.sessions_per_day)
+        self.attention_span = per_type("attention_span", population.attention_span)
+        Person.create_agents(self, n, list(range(n)))
+
+    def _make_brands(self, source: str) -> None:
+        """Give each brand its initial followers, seeds and planned posts; make the agents."""
+        brands, n = self.scenario.brands, self.population
+        topics = self.scenario.population.topics
+        self.follows = np.zeros((n, len(brands)), dtype=bool)
+        self.seeded = np.zeros((n, len(brands)), dtype=bool)
+        self.employee = np.zeros((n, len(brands)), dtype=bool)
+        self.plans = []
+        audience = self.graph.audience_size()
+        for b, brand in enumerate(brands):
+            self.follows[self._initial_followers(brand, b, source), b] = True
+            seeding = brand.campaign.seeding
+            asked = seeding.influencers + seeding.employees + seeding.random
+            if asked > n:
+                raise ScenarioError(f"{source}: brands.{b}.campaign.seeding: {asked} seeded people "
+                                    f"but the population is {n}")
+            influencers = np.argsort(-audience, kind="stable")[:seeding.influencers]
+            others = np.setdiff1d(np.arange(n), influencers)
+            picked = self.rng.choice(others, size=seeding.employees + seeding.random, replace=False)
+            employees = picked[:seeding.employees]
+            self.employee[employees, b] = True
+            self.follows[employees, b] = True       # employees follow their employer
+            self.seeded[np.concatenate([influencers, picked]), b] = True
+            self.plans.append(plan_campaign(brand.campaign, self.scenario.duration_days, self.tick_hours, self.rng))
+            Brand(self, b, brand.name)
+        self.followers_start = self.follows.copy()
+        self.unfollowed = np.zeros_like(self.follows)
+        self.fatigue = np.zeros(self.follows.shape)
+        self.fatigue_at = np.zeros(self.follows.shape)      # hours when last updated
+        self.brand_topic = np.array([topics.index(brand.topic) for brand in brands])
+
+    def _initial_followers(self, brand, b: int, source: str) -> np.ndarray:
+        """The people who follow a brand at the start: a fraction, a count, or Lab42's distribution."""
+        n = self.population
+        if brand.followers == "lab42":
+            shares = np.array([share for share, _, _ in LAB42_BRANDS_FOLLOWED])
+            bins = self.rng.choice(len(shares), size=n, p=shares / shares.sum())
+            low = np.array([lo for _, lo, _ in LAB42_BRANDS_FOLLOWED])[bins]
+            high = np.array([hi for _, _, hi in LAB42_BRANDS_FOLLOWED])[bins]
+            followed = self.rng.integers(low, high + 1)
+            chance = np.minimum(followed / brand.market_brands, 1.0)
+            return np.flatnonzero(self.rng.random(n) < chance)
+        count = int(round(brand.followers * n)) if isinstance(brand.followers, float) else brand.followers
+        if count > n:
+            raise ScenarioError(f"{source}: brands.{b}.followers: {count} followers but the population is {n}")
+        topic = self.scenario.population.topics.index(brand.topic)
+        interested = np.flatnonzero(self.interests[:, topic])
+        others = np.flatnonzero(~self.interests[:, topic])
+        from_interested = min(int(round(brand.interest_match * count)), interested.size)
+        from_others = min(count - from_interested, others.size)
+        from_interested = count - from_others
+        return np.concatenate([self.rng.choice(interested, from_interested, replace=False),
+                               self.rng.choice(others, from_others, replace=False)])
+
+    # ------------------------------------------------------------------
+    # One tick
+
+    @property
+    def tick(self) -> int:
+        """The current tick (from 1 during the first step; 0 before it)."""
+        return self.steps
+
+    @property
+    def ticks(self) -> int:
+        return self.scenario.ticks
+
+    def step(self) -> None:
+        self.counts = TickCounts()
+        self._publish()
+        self._read_feeds()
+        self.datacollector.collect(self)
+
+    def _publish(self) -> None:
+        """Brands put this tick's posts into their followers' and seeds' feeds."""
+        tick_start = (self.tick - 1) * self.tick_hours
+        for b, brand in enumerate(self.scenario.brands):
+            for planned in self.plans[b]:
+                if planned.tick != self.tick:
+                    continue
+                content = brand.campaign.content[planned.kind]
+                qualities = np.array([content.qualities.get(q, 0.0) for q in QUALITIES])
+                post = self.posts.publish(
+                    brand=b, tick=self.tick, kind=content.kind,
+                    topic=self.scenario.population.topics.index(content.topic),
+                    qualities=qualities, promotional=content.promotional,
+                    appeal=self.table.appeal(qualities)[0])
+                self.seen[post] = np.zeros(self.population, dtype=bool)
+                audience = np.flatnonzero(self.follows[:, b] | self.seeded[:, b])
+                self.feed.deliver(audience, post, BRAND, tick_start + planned.offset_hours)
+
+    def _sessions(self) -> None:
+        """Decide who reads their feed in this tick, and when (hours since the start)."""
+        start, end = self.scenario.population.active_hours
+        tick_start = (self.tick - 1) * self.tick_hours
+        hour = tick_start % 24
+        open_from, open_until = max(hour, start), min(hour + self.tick_hours, end)
+        self._in_session[:] = False
+        if open_until <= open_from:
+            return
+        waiting = self.feed.people_waiting(until=tick_start + self.tick_hours)
+        chance = np.minimum(self.sessions_per_day[waiting] * (open_until - open_from) / (end - start), 1.0)
+        readers = waiting[self.rng.random(waiting.size) < chance]
+        self._in_session[readers] = True
+        day_start = tick_start - hour
+        self._session_at[readers] = day_start + open_from + self.rng.random(readers.size) * (open_until - open_from)
+
+    def _read_feeds(self) -> None:
+        self._sessions()
+        shown = self.feed.take_session(self._in_session, self._session_at)
+        read = read_newest_first(shown, self._session_at, self.attention_span,
+                                 self.scenario.population.background_items_per_hour, self.rng)
+        items = shown.subset(read)
+        brand = self.posts.brand[items.post].astype(np.int64)
+        blind = self.blind_to(items.person, brand, at=self._session_at[items.person])
+        noticed = ~blind | (self.rng.random(len(items)) < self.scenario.fatigue.blind_notice)
+        self._expose(items.subset(noticed))
+        self.feed.forget_older_than(self.tick * self.tick_hours - FEED_MEMORY_HOURS)
+
+    def _expose(self, items: Items) -> None:
+        """Readings of brand items: log them, then sharing, following, fatigue."""
+        if len(items) == 0:
+            return
+        self.log.record(self.tick, EventKind.EXPOSURE, items.post, self.posts.brand[items.post],
+                        items.person, items.source)
+        self.counts.exposures = len(items)
+        newly = items.person[~self.reached[items.person]]
+        self.reached[newly] = True
+        self.counts.new_reach = np.unique(newly).size
+        self.reach += self.counts.new_reach
+
+        first = self._first_readings(items)
+        self._share(first)
+        self._follow(first)
+        self._tire(items.subset(items.source == BRAND))
+
+    def _first_readings(self, items: Items) -> Items:
+        """The items that are a person's first reading of that post."""
+        key = items.post.astype(np.int64) * self.population + items.person
+        _, index = np.unique(key, return_index=True)
+        items = items.subset(np.sort(index))
+        unseen = np.ones(len(items), dtype=bool)
+        for post in np.unique(items.post):
+            mine = items.post == post
+            unseen[mine] = ~self.seen[post][items.person[mine]]
+            self.seen[post][items.person[mine]] = True
+        return items.subset(unseen)
+
+    def relevance(self, person: np.ndarray, post: np.ndarray) -> np.ndarray:
+        """How much a post appeals to each reader, counting topic: in [0, 1]."""
+        motivation = self.motivation[person]
+        on_topic = self.interests[person, self.posts.topic[post]]
+        topic_factor = np.where(on_topic, 1.0, self.table.off_topic[motivation])
+        return self.posts.appeal[post, motivation] * topic_factor
+
+    def _share(self, first: Items) -> None:
+        """First readers may pass the post on to their audience."""
+        motivation = self.motivation[first.person]
+        brand = self.posts.brand[first.post]
+        published = (self.posts.tick[first.post] - 1) * self.tick_hours
+        age_hours = self._session_at[first.person] - published
+        boost = np.where(self.seeded[first.person, brand] & (first.source == BRAND),
+                         self._share_boost()[brand], 1.0)
+        chance = (self.table.share_probability[motivation] * self.relevance(first.person, first.post)
+                  * attention(age_hours, self.table.half_life_hours[motivation]) * boost)
+        shares = first.subset(self.rng.random(len(first)) < np.minimum(chance, 1.0))
+        if len(shares) == 0:
+            return
+        self.log.record(self.tick, EventKind.SHARE, shares.post, self.posts.brand[shares.post],
+                        shares.person, shares.source)
+        self.counts.shares = len(shares)
+        target, post, sharer = self._audiences(shares.person, shares.post)
+        self.feed.deliver(target, post, sharer, self._session_at[sharer])
+
+    def _share_boost(self) -> np.ndarray:
+        return np.array([b.campaign.seeding.share_boost for b in self.scenario.brands])
+
+    def _audiences(self, sharer: np.ndarray, post: np.ndarray):
+        """Who receives each share: (target, post, sharer) arrays, one row per delivery.
+
+        The sharer's motivation chooses among their followers (AUDIENCES):
+        everyone; their close ties; those interested in the post's topic; or
+        their professional contacts.
+        """
+        graph = self.graph
+        starts = graph.indptr[sharer]
+        lengths = graph.indptr[sharer + 1] - starts
+        which = np.repeat(np.arange(sharer.size), lengths)
+        tie = starts[which] + np.arange(which.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        target = graph.indices[tie]
+        audience = self.table.audience[self.motivation[sharer]][which]
+        include = ((audience == AUDIENCES.index("everyone"))
+                   | ((audience == AUDIENCES.index("close_ties")) & graph.close[tie])
+                   | ((audience == AUDIENCES.index("enthusiasts"))
+                      & self.interests[target, self.posts.topic[post[which]]])
+                   | ((audience == AUDIENCES.index("professional")) & graph.professional[tie]))
+        return target[include], post[which][include], sharer[which][include]
+
+    def _follow(self, first: Items) -> None:
+        """Non-followers who read a friend's share may follow the brand."""
+        from_friend = first.subset(first.source != BRAND)
+        brand = self.posts.brand[from_friend.post].astype(np.int64)
+        free = ~self.follows[from_friend.person, brand] & ~self.unfollowed[from_friend.person, brand]
+        candidates = from_friend.subset(free)
+        brand = brand[free]
+        trust = self.table.trust[self.motivation[candidates.source]]
+        chance = (self.scenario.population.follow_probability * trust
+                  * self.relevance(candidates.person, candidates.post))
+        won = self.rng.random(len(candidates)) < np.minimum(chance, 1.0)
+        person, brand, source = candidates.person[won], brand[won], candidates.source[won]
+        _, once = np.unique(person.astype(np.int64) * len(self.scenario.brands) + brand, return_index=True)
+        person, brand, source = person[once], brand[once], source[once]   # one follow per brand
+        if person.size == 0:
+            return
+        self.follows[person, brand] = True
+        self.log.record(self.tick, EventKind.FOLLOW, NO_POST, brand, person, source)
+        self.counts.follows = person.size
+
+    def _tire(self, own: Items) -> None:
+        """Followers reading the brand's own posts tire of it; tired ones turn blind, then unfollow.
+
+        Every post read adds ``per_post`` fatigue, more when it is
+        promotional, off the reader's interests, or provocative to one who is
+        offended by it; fatigue halves every ``fatigue.half_life_hours``, so
+        many posts in a short time add up. Above the type's tolerance the
+        follower stops noticing the brand; the further above, the likelier
+        each further post makes them unfollow.
+        """
+        brand = self.posts.brand[own.post].astype(np.int64)
+        following = self.follows[own.person, brand]
+        own, brand = own.subset(following), brand[following]
+        if len(own) == 0:
+            return
+        rules = self.scenario.fatigue
+        motivation = self.motivation[own.person]
+        off_topic = ~self.interests[own.person, self.posts.topic[own.post]]
+        added = (rules.per_post
+                 + rules.promotional * self.posts.promotional[own.post]
+                 + rules.irrelevant * off_topic
+                 + rules.provocative * self.table.offended_by_provocative[motivation]
+                 * self.posts.qualities[own.post, QUALITIES.index("provocative")])
+        pair = own.person.astype(np.int64) * len(self.scenario.brands) + brand
+        pair, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+        person, brand = own.person[first], brand[first]
+        now = self._session_at[person]
+        before = self.fatigue_now(person, brand, at=now)
+        after = before + np.bincount(inverse, weights=added, minlength=pair.size)
+        self.fatigue[person, brand] = after
+        self.fatigue_at[person, brand] = now
+
+        tolerance = self.table.fatigue_tolerance[self.motivation[person]]
+        turned_blind = (before < tolerance) & (after >= tolerance)
+        self.log.record(self.tick, EventKind.BLIND, NO_POST, brand[turned_blind], person[turned_blind], BRAND)
+        self.counts.blind = int(turned_blind.sum())
+
+        excess = np.clip((after - tolerance) / tolerance, 0.0, 1.0)
+        leaves = self.rng.random(pair.size) < rules.unfollow_probability * excess
+        person, brand = person[leaves], brand[leaves]
+        if person.size == 0:
+            return
+        self.follows[person, brand] = False
+        self.unfollowed[person, brand] = True
+        self.log.record(self.tick, EventKind.UNFOLLOW, NO_POST, brand, person, BRAND)
+        self.counts.unfollows = person.size
+
+    def fatigue_now(self, person: np.ndarray, brand, at=None) -> np.ndarray:
+        """Fatigue of people with a brand, decayed to ``at`` hours (default: end of this tick)."""
+        at = self.tick * self.tick_hours if at is None else at
+        elapsed = np.maximum(at - self.fatigue_at[person, brand], 0.0)
+        return self.fatigue[person, brand] * np.exp2(-elapsed / self.scenario.fatigue.half_life_hours)
+
+    def blind_to(self, person: np.ndarray, brand, at=None) -> np.ndarray:
+        """Whether people have stopped noticing a brand ("social blindness")."""
+        tolerance = self.table.fatigue_tolerance[self.motivation[person]]
+        return self.fatigue_now(person, brand, at) >= tolerance
+
+    # ------------------------------------------------------------------
+    # Results
+
+    def run(self, progress=None) -> None:
+        """Run every tick of the scenario; ``progress`` is called after each tick."""
+        while self.tick < self.ticks:
+            self.step()
+            if progress is not None:
+                progress(self)
+
+    def run_log(self) -> RunLog:
+        """The finished run as an event log with its context, for :mod:`sim.metrics`."""
+        people = pd.DataFrame({
+            "person": np.arange(self.population),
+            "motivation": np.array([m.label for m in Motivation])[self.motivation],
+            "employee": self.employee.any(axis=1),
+            "seeded": self.seeded.any(axis=1),
+        })
+        for b in range(len(self.scenario.brands)):
+            people[f"follows_{b}"] = self.followers_start[:, b]
+        topics = self.scenario.population.topics
+        posts = pd.DataFrame({
+            "post": np.arange(len(self.posts)),
+            "brand": self.posts.brand,
+            "kind": self.posts.kind,
+            "topic": [topics[t] for t in self.posts.topic],
+            "tick": self.posts.tick,
+            "promotional": self.posts.promotional,
+            **{q: self.posts.qualities[:, i] for i, q in enumerate(QUALITIES)},
+        })
+        meta = {
+            "scenario": self.scenario.name,
+            "seed": self.seed,
+            "ticks": self.tick,
+            "tick_hours": self.tick_hours,
+            "brands": [brand.name for brand in self.scenario.brands],
+            "topics": list(topics),
+            "population": self.population,
+        }
+        return RunLog(events=self.log.to_frame(), people=people, posts=posts, meta=meta)

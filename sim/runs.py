@@ -1,0 +1,97 @@
+"""One run of a scenario and its run folder.
+
+``simulate`` runs the model; ``write_run_folder`` keeps everything a run
+leaves in ``outputs/<scenario>/<run id>/``. The folder is written under a
+hidden temporary name and renamed into place only when complete, so a run
+that fails or is interrupted never leaves a folder that looks whole.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .events import RunLog
+from .scenario import Scenario, ScenarioError, save_scenario
+
+OUTPUTS = Path("outputs")
+
+
+@dataclass
+class RunResult:
+    """A finished run: its log, its per-tick series (DataCollector) and the model's facts."""
+
+    scenario: Scenario
+    seed: int
+    log: RunLog
+    series: pd.DataFrame
+
+
+def simulate(scenario: Scenario, seed: int | None = None, source: str = "scenario",
+             progress: bool = False) -> RunResult:
+    """Build the model for a scenario and run all its ticks."""
+    from .model import SharingModel
+
+    model = SharingModel(scenario, seed=seed, source=source)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=model.ticks, unit="tick", desc=scenario.name, delay=1.0, file=sys.stderr,
+                   leave=False)
+    model.run(progress=(lambda m: bar.update(1)) if bar else None)
+    if bar:
+        bar.close()
+    series = model.datacollector.get_model_vars_dataframe()
+    series.index.name = "tick"
+    series = series.reset_index()
+    return RunResult(scenario=scenario, seed=model.seed, log=model.run_log(), series=series)
+
+
+def run_folder(scenario_name: str, seed: int, root: Path = OUTPUTS) -> Path:
+    """A new, unused folder name ``root/<scenario>/<time>-seed<seed>[-k]``."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / scenario_name / f"{stamp}-seed{seed}"
+    folder, k = base, 1
+    while folder.exists():
+        k += 1
+        folder = base.with_name(f"{base.name}-{k}")
+    return folder
+
+
+def write_run_folder(result: RunResult, folder: Path, force: bool = False) -> dict:
+    """Write a run's files into ``folder`` all at once; returns the summary.
+
+    Refuses to replace an existing folder unless ``force``.
+    """
+    from . import metrics, report
+
+    folder = Path(folder)
+    if folder.exists() and not force:
+        raise ScenarioError(f"{folder}: the run folder already exists; choose another --out or add --force")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = folder.with_name(f".{folder.name}.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    try:
+        resolved = result.scenario.model_copy(deep=True)
+        resolved.seed = result.seed
+        resolved.population.size = result.log.meta["population"]
+        save_scenario(resolved, partial / "scenario.yaml")
+        result.log.save(partial)
+        summary = metrics.summarize(result.log)
+        posts = metrics.post_metrics(result.log)
+        report.write_tables(summary, posts, result.series, partial)
+        report.write_plots(result.log, summary, posts, result.series, partial)
+        if folder.exists():
+            shutil.rmtree(folder)
+        partial.rename(folder)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return summary

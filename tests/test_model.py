@@ -1,0 +1,184 @@
+"""The model's rules, each checked by the behaviour it must produce."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.content import attention
+from sim.events import BRAND
+from sim.model import SharingModel
+from sim.motivations import PROFILES, QUALITIES, Motivation
+from tests.conftest import small_scenario
+
+
+def run(scenario, seed=None) -> SharingModel:
+    model = SharingModel(scenario, seed=seed)
+    model.run()
+    return model
+
+
+def share_rate_by_kind(model) -> pd.Series:
+    """Shares per first reading, for each post kind."""
+    events = model.log.to_frame()
+    kind = np.array(model.posts.kind)
+    first = events[events.kind == "exposure"].drop_duplicates(["post", "person"])
+    shares = events[events.kind == "share"]
+    return (pd.Series(kind[shares.post]).value_counts()
+            / pd.Series(kind[first.post]).value_counts()).fillna(0.0)
+
+
+OTHER_QUALITY = {m: ("provocative" if m != Motivation.PROVOCATEUR else "useful") for m in Motivation}
+
+
+@pytest.mark.parametrize("motivation", list(Motivation), ids=lambda m: m.label)
+def test_each_type_shares_what_it_responds_to(motivation):
+    own = max(PROFILES[motivation].responds_to, key=PROFILES[motivation].responds_to.get)
+    other = OTHER_QUALITY[motivation]
+    scenario = small_scenario(
+        population__motivations={motivation.label: 1.0},
+        brands__0__followers=0.5,
+        brands__0__campaign__posts_per_day=8,
+        brands__0__campaign__content=[
+            {"kind": "matching", "qualities": {own: 0.9}},
+            {"kind": "other", "qualities": {other: 0.9}}],
+    )
+    rates = share_rate_by_kind(run(scenario))
+    assert rates.get("matching", 0) > 0.005
+    assert rates.get("matching", 0) > 3 * rates.get("other", 0)
+
+
+def test_limited_attention_more_background_lowers_reach():
+    quiet = run(small_scenario(population__background_items_per_hour=5))
+    busy = run(small_scenario(population__background_items_per_hour=80))
+    assert busy.log.count(0) < 0.6 * quiet.log.count(0)      # exposures
+    assert busy.reach < quiet.reach
+
+
+def test_attention_decays_with_age():
+    assert attention(0, 3) == 1.0
+    assert attention(3, 3) == pytest.approx(0.5)
+    assert attention(6, 3) == pytest.approx(0.25)
+
+
+def test_an_older_post_is_shared_less():
+    # readers who come rarely find posts of many ages in their feed
+    model = run(small_scenario(
+        population__motivations={"trendsetter": 1.0}, population__sessions_per_day=1.5,
+        population__background_items_per_hour=1, population__size=4000,
+        brands__0__followers=0.6, brands__0__campaign__posts_per_day=6,
+        brands__0__campaign__content=[{"kind": "new", "qualities": {"novel": 1.0}}],
+        duration_days=4))
+    events = model.log.to_frame()
+    first = events[events.kind == "exposure"].drop_duplicates(["post", "person"]).copy()
+    first["age"] = first.tick - model.posts.tick[first.post]
+    shared = events[events.kind == "share"].set_index(["post", "person"]).index
+    first["shared"] = first.set_index(["post", "person"]).index.isin(shared)
+    fresh = first[first.age <= 1].shared.mean()
+    old = first[first.age >= 5].shared.mean()
+    assert (first.age >= 5).sum() > 200
+    assert fresh > 3 * old
+
+
+def unfollow_rate(model) -> float:
+    return model.log.count(3) / model.followers_start.sum()
+
+
+def test_more_promotional_posts_per_day_more_unfollows():
+    promo = [{"kind": "offer", "qualities": {"useful": 0.3}, "promotional": 0.9}]
+    few = run(small_scenario(duration_days=7, brands__0__campaign__posts_per_day=1,
+                             brands__0__campaign__content=promo))
+    many = run(small_scenario(duration_days=7, brands__0__campaign__posts_per_day=10,
+                              brands__0__campaign__content=promo))
+    assert unfollow_rate(many) > 3 * unfollow_rate(few)
+    assert unfollow_rate(many) > 0.02
+    # the tired first stop noticing: blindness comes with unfollows
+    assert many.log.count(4) > few.log.count(4)
+
+
+def test_promotional_content_tires_more_than_useful_content():
+    content = lambda promotional: [{"kind": "p", "qualities": {"useful": 0.5}, "promotional": promotional}]
+    soft = run(small_scenario(duration_days=7, brands__0__campaign__posts_per_day=6,
+                              brands__0__campaign__content=content(0.0)))
+    hard = run(small_scenario(duration_days=7, brands__0__campaign__posts_per_day=6,
+                              brands__0__campaign__content=content(1.0)))
+    assert unfollow_rate(hard) > unfollow_rate(soft)
+
+
+def test_selectives_share_to_fewer_people_than_altruists():
+    def audience_per_share(motivation):
+        model = run(small_scenario(population__motivations={motivation: 1.0},
+                                   motivations={motivation: {"share_probability": 0.5}},
+                                   brands__0__campaign__content=[{"kind": "p", "qualities": {
+                                       "useful": 1.0, "personal": 1.0}}]))
+        events = model.log.to_frame()
+        shares = events[events.kind == "share"]
+        assert len(shares) > 50
+        sharers = shares.person.to_numpy()
+        targets, _, _ = model._audiences(sharers, shares.post.to_numpy())
+        return targets.size / sharers.size
+    selective, altruist = audience_per_share("selective"), audience_per_share("altruist")
+    assert selective <= 3.0                      # a few close ties
+    assert altruist > 2 * selective
+
+
+def test_follows_are_won_through_trusted_shares():
+    model = run(small_scenario(duration_days=5, population__follow_probability=0.5,
+                               motivations={m.label: {"share_probability": 0.3} for m in Motivation},
+                               brands__0__followers=0.1, brands__0__campaign__posts_per_day=6,
+                               brands__0__campaign__seeding={"influencers": 10}))
+    events = model.log.to_frame()
+    follows = events[events.kind == "follow"]
+    assert len(follows) > 0
+    # every follow names the friend whose share won it, and that friend shared
+    assert (follows.source != BRAND).all()
+    shares = events[events.kind == "share"]
+    assert set(follows.source) <= set(shares.person)
+    assert not model.followers_start[follows.person.to_numpy(), 0].any()
+
+
+def test_nobody_shares_the_same_post_twice():
+    model = run(small_scenario(brands__0__campaign__seeding={"influencers": 20}))
+    shares = model.log.to_frame().query("kind == 'share'")
+    assert len(shares) > 0
+    assert not shares.duplicated(["post", "person"]).any()
+
+
+def test_followers_see_a_modest_share_of_each_post():
+    model = run(small_scenario())
+    events = model.log.to_frame()
+    direct = events[(events.kind == "exposure") & (events.source == BRAND)]
+    per_post = direct.groupby("post").person.nunique() / model.followers_start.sum()
+    assert 0.02 <= per_post.median() <= 0.25     # organic reach (VALIDATION.md #6)
+
+
+def test_same_seed_same_events_other_seed_other_events():
+    one = run(small_scenario()).log.to_frame()
+    two = run(small_scenario()).log.to_frame()
+    three = run(small_scenario(), seed=99).log.to_frame()
+    pd.testing.assert_frame_equal(one, two)
+    assert not one.equals(three)
+
+
+def test_agents_are_mesa_agents_over_the_arrays():
+    model = run(small_scenario(duration_days=1))
+    from sim.agents import Brand, Person
+    people = model.agents_by_type[Person]
+    assert len(people) == model.population
+    person = people.select(lambda p: p.index == 7)[0]
+    assert person.motivation == Motivation(model.motivation[7])
+    brand = model.agents_by_type[Brand][0]
+    assert brand.followers == model.follows[:, 0].sum()
+    assert brand.posts_published == 3
+
+
+def test_datacollector_series_agrees_with_the_event_log():
+    model = run(small_scenario())
+    series = model.datacollector.get_model_vars_dataframe()
+    events = model.log.to_frame()
+    assert len(series) == model.ticks + 1
+    assert series.exposures.sum() == (events.kind == "exposure").sum()
+    assert series.shares.sum() == (events.kind == "share").sum()
+    assert series.reach.iloc[-1] == events[events.kind == "exposure"].person.nunique()
+    assert series.followers.iloc[-1] == model.follows.sum()

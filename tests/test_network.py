@@ -1,0 +1,76 @@
+"""Building the social graph: generators, edge lists and their errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.network import build_network, read_edge_list
+from sim.scenario import Network, ScenarioError
+from tests.conftest import SCENARIOS
+
+
+def test_edge_list_separators_comments_and_weights(tmp_path):
+    path = tmp_path / "g.txt"
+    path.write_text("# a comment\n\n0 1\n1,2\n2\t3 0.5\n% another comment\n3 3\n0 1\n")
+    matrix = read_edge_list(path)
+    assert matrix.shape == (4, 4)
+    # undirected: both ways; the self-loop and the repeated tie are dropped
+    assert matrix.nnz == 6
+    assert matrix[0, 1] == 1 and matrix[1, 0] == 1 and matrix[2, 3] == 1 and matrix[3, 3] == 0
+
+
+def test_directed_edge_list_keeps_direction(tmp_path):
+    path = tmp_path / "g.txt"
+    path.write_text("a b\nb c\n")
+    matrix = read_edge_list(path, directed=True)
+    # word ids are sorted: a=0, b=1, c=2; 'a b' means b sees a's shares
+    assert matrix[0, 1] == 1 and matrix[1, 0] == 0 and matrix.nnz == 2
+
+
+def test_malformed_line_is_named(tmp_path):
+    path = tmp_path / "g.txt"
+    path.write_text("0 1\n1 2\nlonely\n")
+    with pytest.raises(ScenarioError) as caught:
+        read_edge_list(path)
+    assert f"{path}:3:" in str(caught.value) and "two node ids" in str(caught.value)
+
+
+def test_empty_edge_list(tmp_path):
+    path = tmp_path / "g.txt"
+    path.write_text("# nothing\n")
+    with pytest.raises(ScenarioError, match="no edges"):
+        read_edge_list(path)
+
+
+def test_ego_facebook_graph_has_its_published_size():
+    matrix = read_edge_list(SCENARIOS / "networks" / "facebook_combined.txt")
+    assert matrix.shape[0] == 4039
+    assert matrix.nnz == 2 * 88234
+
+
+@pytest.mark.parametrize("generator", ["barabasi_albert", "watts_strogatz", "powerlaw_cluster", "stochastic_block"])
+def test_generators_give_the_asked_mean_degree(generator):
+    graph = build_network(Network(generator=generator, mean_degree=10), 2000, np.random.default_rng(1))
+    assert graph.size == 2000
+    assert 8 <= graph.ties / graph.size <= 12
+
+
+def test_close_ties_are_a_few_of_each_audience():
+    graph = build_network(Network(close_ties=3), 1000, np.random.default_rng(1))
+    rows = np.repeat(np.arange(graph.size), np.diff(graph.indptr))
+    close_per_person = np.bincount(rows[graph.close], minlength=graph.size)
+    assert np.all(close_per_person == np.minimum(graph.audience_size(), 3))
+
+
+def test_stochastic_block_keeps_most_ties_inside_communities():
+    graph = build_network(Network(generator="stochastic_block", mixing=0.1), 2000, np.random.default_rng(2))
+    rows = np.repeat(np.arange(graph.size), np.diff(graph.indptr))
+    inside = np.mean(graph.community[rows] == graph.community[graph.indices])
+    assert 0.8 < inside < 0.97
+
+
+def test_same_seed_same_graph():
+    one = build_network(Network(), 1000, np.random.default_rng(5))
+    two = build_network(Network(), 1000, np.random.default_rng(5))
+    assert np.array_equal(one.indices, two.indices) and np.array_equal(one.close, two.close)
