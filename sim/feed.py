@@ -95,14 +95,17 @@ class Feed:
 
 
 def read_newest_first(items: Items, session_at: np.ndarray, attention_span: np.ndarray,
-                      background_per_hour: float, rng: np.random.Generator) -> np.ndarray:
+                      background_per_hour: float, rng: np.random.Generator,
+                      friend_priority: float = 1.0) -> np.ndarray:
     """Which of a session's brand items the reader gets to (a bool mask).
 
     Each reader goes through their feed newest first and reads
     ``attention_span`` items. An item's rank is the number of brand items
     newer than it plus the background items that arrived after it: between
     consecutive brand items, a Poisson number with mean
-    ``background_per_hour`` times the gap in hours.
+    ``background_per_hour`` times the gap in hours. Feeds favour what friends
+    pass on: a friend's share is pushed down ``friend_priority`` times more
+    slowly than a post from a brand page.
     """
     n = len(items)
     if n == 0:
@@ -118,6 +121,8 @@ def read_newest_first(items: Items, session_at: np.ndarray, attention_span: np.n
     background = rng.poisson(background_per_hour * gap_hours)
     total = np.cumsum(background)
     background_newer = total - total[group_start] + background[group_start]
+    from_friend = items.source[order] >= 0
+    background_newer = np.where(from_friend, background_newer / friend_priority, background_newer)
     rank = (np.arange(n) - group_start) + background_newer
     read = np.empty(n, dtype=bool)
     read[order] = rank < attention_span[person]

@@ -242,7 +242,8 @@ class SharingModel(mesa.Model):
         self._sessions()
         shown = self.feed.take_session(self._in_session, self._session_at)
         read = read_newest_first(shown, self._session_at, self.attention_span,
-                                 self.scenario.population.background_items_per_hour, self.rng)
+                                 self.scenario.population.background_items_per_hour, self.rng,
+                                 self.scenario.population.friend_share_priority)
         items = shown.subset(read)
         brand = self.posts.brand[items.post].astype(np.int64)
         blind = self.blind_to(items.person, brand, at=self._session_at[items.person])

@@ -84,8 +84,8 @@ def write_run_folder(result: RunResult, folder: Path, force: bool = False) -> di
         resolved.population.size = result.log.meta["population"]
         save_scenario(resolved, partial / "scenario.yaml")
         result.log.save(partial)
-        summary = metrics.summarize(result.log)
         posts = metrics.post_metrics(result.log)
+        summary = metrics.summarize(result.log, post_table=posts)
         report.write_tables(summary, posts, result.series, partial)
         report.write_plots(result.log, summary, posts, result.series, partial)
         if folder.exists():

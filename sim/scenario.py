@@ -51,6 +51,8 @@ class Population(Section):
     attention_span: int = Field(20, ge=1, description="items read per session, newest first")
     background_items_per_hour: float = Field(
         30.0, ge=0, description="friends', news and entertainment items arriving per hour (IBM 2011)")
+    friend_share_priority: float = Field(
+        4.0, ge=1, description="feeds sink a friend's share this many times more slowly than a brand page's post")
     active_hours: tuple[float, float] = Field(
         (7.0, 23.0), description="hours of the day when people read their feeds [start, end)")
     follow_probability: Share = Field(
@@ -166,7 +168,7 @@ class Fatigue(Section):
 
     per_post: float = Field(0.1, ge=0, description="fatigue from reading any brand post")
     promotional: float = Field(0.4, ge=0, description="extra fatigue per unit of promotional")
-    irrelevant: float = Field(0.3, ge=0, description="extra fatigue from a post off the reader's interests")
+    irrelevant: float = Field(0.2, ge=0, description="extra fatigue from a post off the reader's interests")
     provocative: float = Field(0.5, ge=0, description="extra fatigue per unit of provocative, if offended")
     half_life_hours: float = Field(24.0, gt=0, description="fatigue halves with every this many hours")
     blind_notice: Share = Field(0.25, description="chance a blind follower still notices a brand post")
