@@ -45,7 +45,62 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="replace the --out folder if it exists")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.set_defaults(command=command_run)
+
+    # Each later command lives in the module of its idea; the module is
+    # imported only when the command runs, so --help stays fast.
+    # --- compare and sweep (sim/experiment.py) ---
+    compare = commands.add_parser("compare", help="compare campaign strategies over paired replications")
+    compare.add_argument("strategies", type=Path, help="a strategies YAML file")
+    sweep = commands.add_parser("sweep", help="sweep one or two scenario parameters over given values")
+    sweep.add_argument("scenario", type=Path, help="a scenario YAML file")
+    for sub in (compare, sweep):
+        sub.add_argument("-r", "--replications", type=int, default=20, help="replications per strategy (default 20)")
+        sub.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
+        sub.add_argument("--scheduler", help="a Dask distributed scheduler, tcp://HOST:PORT")
+        sub.add_argument("--resume", action="store_true", help="continue an interrupted comparison in --out")
+        sub.add_argument("--out", type=Path, help="write the comparison folder exactly here")
+        sub.add_argument("--force", action="store_true", help="replace the --out folder if it exists")
+        sub.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    sweep.add_argument("--set", dest="settings", action="append", default=[], metavar="PATH=V1,V2,...",
+                       help="a dotted scenario path and its values; give one or two")
+    compare.set_defaults(command=lazy("experiment", "command_compare"))
+    sweep.set_defaults(command=lazy("experiment", "command_sweep"))
+
+    # --- teaching: demo, lesson, animate (sim/app.py, sim/lessons.py, sim/animation.py) ---
+    demo = commands.add_parser("demo", help="the interactive teaching demo in the browser")
+    demo.add_argument("scenario", type=Path, nargs="?", help="a scenario to start from")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8765)
+    demo.set_defaults(command=lazy("app", "command_demo"))
+    lesson = commands.add_parser("lesson", help="list the lessons, or run lesson N")
+    lesson.add_argument("number", type=int, nargs="?", help="the lesson to run")
+    lesson.add_argument("--out", type=Path, help="write the lesson's folder exactly here")
+    lesson.add_argument("--quiet", action="store_true")
+    lesson.set_defaults(command=lazy("lessons", "command_lesson"))
+    animate = commands.add_parser("animate", help="render how one post spreads, tick by tick (GIF)")
+    animate.add_argument("scenario", type=Path)
+    animate.add_argument("--out", type=Path, default=Path("cascade.gif"))
+    animate.add_argument("--seed", type=int)
+    animate.add_argument("--post", type=int, help="the post to follow (default: the one that reached most)")
+    animate.set_defaults(command=lazy("animation", "command_animate"))
+
+    # --- report and validation (sim/report.py, sim/validation.py) ---
+    rebuild = commands.add_parser("report", help="rebuild a run folder's report from its event log")
+    rebuild.add_argument("run_dir", type=Path)
+    rebuild.set_defaults(command=lazy("report", "command_report"))
+    validate = commands.add_parser("validate", help="check the model against the stylised facts of sharing")
+    validate.add_argument("-r", "--replications", type=int, default=5)
+    validate.add_argument("--quiet", action="store_true")
+    validate.set_defaults(command=lazy("validation", "command_validate"))
     return parser
+
+
+def lazy(module: str, function: str):
+    """A command that imports ``sim.<module>`` only when it runs."""
+    def command(args) -> int:
+        from importlib import import_module
+        return getattr(import_module(f"sim.{module}"), function)(args)
+    return command
 
 
 def command_run(args) -> int:
