@@ -8,6 +8,7 @@ inside the commands, so ``sharesim --help`` answers at once.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -21,14 +22,19 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     from .scenario import ScenarioError
+    signal.signal(signal.SIGTERM, _interrupt)      # a kill cleans up like Ctrl-C
     try:
         return args.command(args)
     except ScenarioError as error:
         print(f"sharesim: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("sharesim: interrupted; no run folder was written", file=sys.stderr)
+        print("sharesim: interrupted; nothing half-written was left behind", file=sys.stderr)
         return 130
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,10 +121,10 @@ def command_run(args) -> int:
         raise ScenarioError(f"{args.out}: the run folder already exists; choose another --out or add --force")
     result = simulate(scenario, seed=args.seed, source=str(args.scenario), progress=not args.quiet)
     folder = args.out or run_folder(scenario.name, result.seed)
-    summary = write_run_folder(result, folder, force=args.force)
+    summary = write_run_folder(result, folder, force=args.force, pick_free=args.out is None)
     if not args.quiet:
         print(summary_table(summary))
-        print(f"\nrun folder: {folder}")
+        print(f"\nrun folder: {result.folder}")
     return 0
 
 

@@ -9,7 +9,6 @@ contact (a careerist's audience).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from .edgelist import read_edge_list
 from .scenario import ScenarioError
 
 
@@ -48,6 +48,18 @@ class SocialGraph:
     def audience_size(self) -> np.ndarray:
         """How many people see each person's shares (their followers)."""
         return np.diff(self.indptr)
+
+    @classmethod
+    def from_networkx(cls, graph: nx.Graph) -> "SocialGraph":
+        """A graph's ties as audiences (nodes in ``graph``'s order; no close or professional marks).
+
+        An undirected tie works both ways; a directed edge ``a -> b`` means b sees a's shares.
+        """
+        matrix = nx.to_scipy_sparse_array(graph, format="csr", dtype=np.int8)
+        matrix.sort_indices()
+        ties = matrix.indices.size
+        return cls(matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32),
+                   np.zeros(ties, dtype=bool), np.zeros(ties, dtype=bool))
 
     def to_networkx(self) -> nx.DiGraph:
         """The graph as a NetworkX DiGraph (for drawing and analysis, not the hot path)."""
@@ -109,56 +121,6 @@ def generate(network, n: int, seed: int) -> tuple[nx.Graph, np.ndarray | None]:
         community = np.repeat(np.arange(groups), sizes)
         return nx.Graph(graph), community
     raise ScenarioError(f"network.generator: unknown generator {network.generator!r}")
-
-
-_SEPARATORS = re.compile(r"[\s,;]+")
-
-
-def read_edge_list(path, directed: bool = False) -> sp.csr_array:
-    """Read an edge-list file into an audience matrix (row: who shares, column: who sees).
-
-    One tie per line: two node ids separated by spaces, tabs or commas; a
-    third column (a weight) is ignored; lines starting with ``#`` or ``%``
-    and blank lines are skipped. Ids may be any words: integer ids keep
-    their order, others are sorted. Undirected ties work both ways; with
-    ``directed``, the line ``a b`` means b sees what a shares. Self-loops and
-    repeated ties are dropped. Raises ScenarioError naming the line.
-    """
-    path = Path(path)
-    sources, targets = [], []
-    try:
-        with path.open(encoding="utf-8") as file:
-            for number, line in enumerate(file, start=1):
-                text = line.strip()
-                if not text or text.startswith(("#", "%")):
-                    continue
-                fields = _SEPARATORS.split(text)
-                if len(fields) < 2 or not fields[1]:
-                    raise ScenarioError(
-                        f"{path}:{number}: expected two node ids separated by spaces, tabs or commas, got {text[:60]!r}")
-                sources.append(fields[0])
-                targets.append(fields[1])
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a text edge list (expected UTF-8 lines 'a b')") from None
-    if not sources:
-        raise ScenarioError(f"{path}: no edges found (expected lines 'a b')")
-    labels = np.array(sources + targets)
-    try:
-        numeric = labels.astype(np.int64)
-        names, ids = np.unique(numeric, return_inverse=True)
-    except ValueError:
-        names, ids = np.unique(labels, return_inverse=True)
-    ids = ids.reshape(2, -1)
-    a, b = ids[0], ids[1]
-    keep = a != b
-    a, b = a[keep], b[keep]
-    if not directed:
-        a, b = np.concatenate([a, b]), np.concatenate([b, a])
-    n = names.size
-    matrix = sp.csr_array((np.ones(a.size, dtype=np.int8), (a, b)), shape=(n, n))
-    matrix.sum_duplicates()
-    matrix.data[:] = 1
-    return matrix
 
 
 def _with_ties(matrix: sp.csr_array, network, rng: np.random.Generator, community) -> SocialGraph:

@@ -342,6 +342,12 @@ def _check_consistency(scenario: Scenario, source, base: Path) -> None:
     elif network.path is not None:
         fail("network.path", f"only generator edge_list reads a file (generator is {network.generator})")
 
+    needed, available = memory_needed(scenario), memory_available()
+    if needed > 0.8 * available:
+        where = "network.path" if network.generator == "edge_list" else "population.size"
+        fail(where, f"this run needs about {_bytes(needed)} of memory and this machine has "
+                    f"{_bytes(available)}; use a smaller population or graph")
+
     names = [brand.name for brand in scenario.brands]
     if len(set(names)) != len(names):
         fail("brands", f"brand names must be distinct (got {names})")
@@ -375,6 +381,41 @@ def _check_consistency(scenario: Scenario, source, base: Path) -> None:
     ic = scenario.independent_cascade
     if scenario.model == "independent_cascade" and ic.seed_count is None and not ic.seed_fraction:
         fail("independent_cascade", "give seed_fraction (in (0, 1]) or seed_count")
+
+
+BYTES_PER_PERSON = 700
+"""Memory per person: a Mesa agent (~450 B, MESA-NOTES.md) and the model's arrays."""
+BYTES_PER_GENERATED_TIE = 400
+"""Memory per tie while a NetworkX generator builds the graph (dicts of dicts)."""
+BYTES_PER_FILE_BYTE = 12
+"""Memory per byte of an edge-list file while it is read (about 8 bytes a line)."""
+
+
+def memory_needed(scenario: Scenario) -> int:
+    """A cautious estimate of a run's peak memory (bytes), made before allocating anything."""
+    network = scenario.network
+    if network.generator == "edge_list":
+        file_bytes = Path(network.path).stat().st_size
+        people = scenario.population.size or file_bytes // 8
+        return people * BYTES_PER_PERSON + file_bytes * BYTES_PER_FILE_BYTE
+    people = scenario.population.size or 10_000
+    return int(people * (BYTES_PER_PERSON + network.mean_degree / 2 * BYTES_PER_GENERATED_TIE))
+
+
+def memory_available() -> int:
+    """This machine's physical memory in bytes."""
+    import os
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def _bytes(amount: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if amount < 1024 or unit == "PB":
+            return f"{amount:,.0f} {unit}" if unit == "B" else f"{amount:,.1f} {unit}"
+        amount /= 1024
 
 
 def save_scenario(scenario: Scenario, path: Path) -> None:

@@ -97,7 +97,7 @@ def test_bad_scenario_exits_2_with_one_message_and_no_folder(tmp_path, text, exp
 
 
 def test_malformed_edge_list_names_its_line(tmp_path):
-    (tmp_path / "g.txt").write_text("0 1\n1 2\n2\n")
+    (tmp_path / "g.txt").write_text("0 1\n1 2\n2 two\n")
     path = tmp_path / "bad.yaml"
     path.write_text("name: bad\nnetwork: {generator: edge_list, path: g.txt}\n")
     done = sharesim("run", path, cwd=tmp_path)

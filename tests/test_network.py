@@ -30,10 +30,10 @@ def test_directed_edge_list_keeps_direction(tmp_path):
 
 def test_malformed_line_is_named(tmp_path):
     path = tmp_path / "g.txt"
-    path.write_text("0 1\n1 2\nlonely\n")
+    path.write_text("0 1\n1 2\n2 lonely\n")
     with pytest.raises(ScenarioError) as caught:
         read_edge_list(path)
-    assert f"{path}:3:" in str(caught.value) and "two node ids" in str(caught.value)
+    assert f"{path}:3:" in str(caught.value) and "lonely" in str(caught.value)
 
 
 def test_empty_edge_list(tmp_path):
