@@ -250,6 +250,21 @@ class SharingModel(mesa.Model):
         noticed = ~blind | (self.rng.random(len(items)) < self.scenario.fatigue.blind_notice)
         self._expose(items.subset(noticed))
         self.feed.forget_older_than(self.tick * self.tick_hours - FEED_MEMORY_HOURS)
+        self._forget_finished_posts()
+
+    def _forget_finished_posts(self) -> None:
+        """Free the marks of who read a post once no feed holds it and it is too old to come back.
+
+        Without this, memory would grow by one flag per person for every post
+        ever published; with it, a long run stays flat but for its event log.
+        """
+        horizon = self.tick * self.tick_hours - FEED_MEMORY_HOURS
+        old = [post for post in self.seen if (self.posts.tick[post] - 1) * self.tick_hours < horizon]
+        if old:
+            waiting = set(np.unique(self.feed.waiting.post).tolist())
+            for post in old:
+                if post not in waiting:
+                    del self.seen[post]
 
     def _expose(self, items: Items) -> None:
         """Readings of brand items: log them, then sharing, following, fatigue."""
