@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("scenario", type=Path)
     animate.add_argument("--out", type=Path, default=Path("cascade.gif"))
     animate.add_argument("--seed", type=int)
-    animate.add_argument("--post", type=int, help="the post to follow (default: the one that reached most)")
+    animate.add_argument("--post", type=int, help="the post to follow (default: the one passed on most by friends)")
+    animate.add_argument("--frame", type=Path, help="also write the last frame as a PNG (for a slide or a page)")
     animate.set_defaults(command=lazy("animation", "command_animate"))
 
     # --- report and validation (sim/report.py, sim/validation.py) ---

@@ -100,7 +100,7 @@ class SharingModel(mesa.Model):
             "follows": lambda m: m.counts.follows,
             "unfollows": lambda m: m.counts.unfollows,
             "blind": lambda m: m.counts.blind,
-            "followers": lambda m: int(m.follows.sum()),
+            "followers": lambda m: int(np.count_nonzero(m.follows)),
             "reach": lambda m: m.reach,
         })
         self.datacollector.collect(self)
@@ -149,7 +149,7 @@ class SharingModel(mesa.Model):
                 raise ScenarioError(f"{source}: brands.{b}.campaign.seeding: {asked} seeded people "
                                     f"but the population is {n}")
             influencers = np.argsort(-audience, kind="stable")[:seeding.influencers]
-            others = np.setdiff1d(np.arange(n), influencers)
+            others = np.flatnonzero(~np.isin(np.arange(n), influencers))   # sorted, as setdiff1d
             picked = self.rng.choice(others, size=seeding.employees + seeding.random, replace=False)
             employees = picked[:seeding.employees]
             self.employee[employees, b] = True

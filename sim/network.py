@@ -83,8 +83,11 @@ def build_network(network, population_size: int | None, rng: np.random.Generator
         community = None
     else:
         n = population_size or 10_000
-        graph, community = generate(network, n, seed)
-        matrix = nx.to_scipy_sparse_array(graph, nodelist=range(n), format="csr", dtype=np.int8)
+        if network.generator in ("barabasi_albert", "powerlaw_cluster") and n >= LARGE_GRAPH:
+            matrix, community = grow(network, n, seed), None
+        else:
+            graph, community = generate(network, n, seed)
+            matrix = nx.to_scipy_sparse_array(graph, nodelist=range(n), format="csr", dtype=np.int8)
     return _with_ties(matrix, network, rng, community)
 
 
@@ -123,6 +126,22 @@ def generate(network, n: int, seed: int) -> tuple[nx.Graph, np.ndarray | None]:
     raise ScenarioError(f"network.generator: unknown generator {network.generator!r}")
 
 
+def grow(network, n: int, seed: int) -> sp.csr_array:
+    """A large barabasi_albert or powerlaw_cluster graph of ``n`` people, grown by :func:`holme_kim_ties`.
+
+    The same parameters as :func:`generate`: ``mean_degree / 2`` ties per
+    newcomer, and ``triangle_probability`` for powerlaw_cluster (0 for
+    barabasi_albert). Returns the symmetric audience matrix.
+    """
+    if n <= network.mean_degree:
+        raise ScenarioError(f"network.mean_degree: must be below the population size ({n})")
+    m = max(1, round(network.mean_degree / 2))
+    p = network.triangle_probability if network.generator == "powerlaw_cluster" else 0.0
+    a, b = holme_kim_ties(n, m, p, np.random.default_rng(seed))
+    rows, cols = np.concatenate([a, b]), np.concatenate([b, a])
+    return sp.csr_array((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n, n))
+
+
 def _with_ties(matrix: sp.csr_array, network, rng: np.random.Generator, community) -> SocialGraph:
     """Mark each person's close ties (a random few of their audience) and professional ties."""
     matrix = sp.csr_array(matrix)
@@ -130,10 +149,150 @@ def _with_ties(matrix: sp.csr_array, network, rng: np.random.Generator, communit
     indptr = matrix.indptr.astype(np.int64)
     indices = matrix.indices.astype(np.int32)
     ties = indices.size
-    row = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
-    order = np.lexsort((rng.random(ties), row))          # shuffle within each row
+    row = np.repeat(np.arange(indptr.size - 1, dtype=np.int64), np.diff(indptr))
+    # Shuffle within each row: sort by (row, a random number), as one int64
+    # key (row in the high bits, the random number's leading bits below):
+    # the order of lexsort((random, row)), five times faster.
+    shift = 62 - max(1, indptr.size).bit_length()
+    order = np.argsort((row << shift) | (rng.random(ties) * float(1 << shift)).astype(np.int64), kind="stable")
     rank = np.empty(ties, dtype=np.int64)
     rank[order] = np.arange(ties) - indptr[row[order]]
     close = rank < network.close_ties
     professional = rng.random(ties) < network.professional_share
     return SocialGraph(indptr, indices, close, professional, community)
+
+
+# --------------------------------------------------------------------------
+# Holme–Kim growth, vectorised (large graphs)
+
+LARGE_GRAPH = 50_000
+"""From this many people on, powerlaw_cluster and barabasi_albert graphs are
+grown by :func:`holme_kim_ties` (NumPy) instead of NetworkX's generators, whose
+pure-Python loop and dict-of-dicts graph take about 80 s and several GB at a
+million people. Below it, NetworkX's generators are used as they are."""
+
+BLOCK_GROWTH = 0.05
+"""Newcomers joining together, as a share of the people already there (see holme_kim_ties)."""
+
+
+def holme_kim_ties(n: int, m: int, p: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The ties of a Holme–Kim graph (NetworkX's ``powerlaw_cluster_graph``), grown with NumPy.
+
+    The process is NetworkX's: people join one at a time, each with ``m``
+    ties. The first tie goes to someone chosen in proportion to their ties
+    (preferential attachment: a uniform draw from the list in which everyone
+    appears once per tie); each further tie, with chance ``p``, closes a
+    triangle (a random friend of that first choice, not yet linked), else
+    goes to the next preferential choice. With ``p = 0`` this is the
+    Barabási–Albert process.
+
+    To vectorise it, newcomers join in blocks of ``BLOCK_GROWTH`` (5%) of the
+    people already there (blocks of one while fewer than 20 people): a block's
+    newcomers all see the graph as it was when the block began, so they
+    never tie to each other. The degree distribution and clustering match
+    NetworkX's (tests/test_network.py). Returns the (source, target) arrays
+    of the ``(n - m) * m`` ties, newcomer first.
+    """
+    if not 1 <= m < n:
+        raise ValueError(f"Holme–Kim needs 1 <= m < n (got m={m}, n={n})")
+    # Person m ties to the m founders 0..m-1 (NetworkX does the same).
+    sources = [np.full(m, m, dtype=np.int32)]
+    targets = [np.arange(m, dtype=np.int32)]
+    slots = np.concatenate([np.arange(m), np.arange(m), np.full(m, m)]).astype(np.int32)
+    used = slots.size
+    slots = np.resize(slots, 2 * m * n + m)     # every tie adds two slots
+    friends = _FriendLists(n, m)
+    if p > 0:
+        friends.add(sources[0], targets[0])
+    start = m + 1
+    while start < n:
+        stop = min(n, start + max(1, int(BLOCK_GROWTH * start)))
+        chosen = _newcomers_ties(stop - start, m, p, slots[:used], friends, rng).ravel()
+        newcomer = np.repeat(np.arange(start, stop, dtype=np.int32), m)
+        sources.append(newcomer)
+        targets.append(chosen)
+        slots[used:used + 2 * chosen.size:2] = chosen
+        slots[used + 1:used + 2 * chosen.size:2] = newcomer
+        used += 2 * chosen.size
+        if p > 0:
+            friends.add(newcomer, chosen)
+        start = stop
+    return np.concatenate(sources), np.concatenate(targets)
+
+
+def _newcomers_ties(k: int, m: int, p: float, slots: np.ndarray, friends: "_FriendLists",
+                    rng: np.random.Generator) -> np.ndarray:
+    """``k`` newcomers' ``m`` distinct friends each, among the people already there: (k, m)."""
+    chosen = np.full((k, m), -1, dtype=np.int32)
+    anchor = np.empty(k, dtype=np.int32)            # each newcomer's last preferential choice
+    rows = np.arange(k)
+    for tie in range(m):
+        pick = np.full(k, -1, dtype=np.int32)
+        if tie > 0 and p > 0:                       # close a triangle through the anchor
+            triad = rows[rng.random(k) < p]
+            for _ in range(4):                      # a few tries to find a friend not yet linked
+                triad = triad[friends.degree[anchor[triad]] > 0]
+                if triad.size == 0:
+                    break
+                friend = friends.any_of(anchor[triad], rng)
+                fresh = ~(chosen[triad, :tie] == friend[:, None]).any(axis=1)
+                pick[triad[fresh]] = friend[fresh]
+                triad = triad[~fresh]
+        preferential = rows[pick < 0]
+        while preferential.size:                    # preferential attachment, without repeats
+            candidate = slots[rng.integers(slots.size, size=preferential.size)]
+            fresh = ~(chosen[preferential, :tie] == candidate[:, None]).any(axis=1)
+            pick[preferential[fresh]] = candidate[fresh]
+            anchor[preferential[fresh]] = candidate[fresh]
+            preferential = preferential[~fresh]
+        chosen[:, tie] = pick
+    return chosen
+
+
+class _FriendLists:
+    """Everyone's friends in one flat array that grows by appending (for holme_kim_ties).
+
+    Person ``u``'s friends are ``store[start[u]:start[u] + degree[u]]``, with
+    room for ``capacity[u]``; a list that overflows moves to the end of the
+    store with twice the room, so adding a tie costs O(1) amortised.
+    """
+
+    def __init__(self, n: int, m: int) -> None:
+        self.start = np.zeros(n, dtype=np.int64)
+        self.degree = np.zeros(n, dtype=np.int64)
+        self.capacity = np.zeros(n, dtype=np.int64)
+        self.store = np.empty(8 * m * n, dtype=np.int32)
+        self.end = 0
+
+    def any_of(self, people: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One uniformly random friend of each of ``people`` (each must have one)."""
+        offset = (rng.random(people.size) * self.degree[people]).astype(np.int64)
+        return self.store[self.start[people] + offset]
+
+    def add(self, a: np.ndarray, b: np.ndarray) -> None:
+        """Add the ties a -- b, both ways."""
+        rows = np.concatenate([a, b]).astype(np.int64)
+        cols = np.concatenate([b, a])
+        order = np.argsort(rows, kind="stable")
+        rows, cols = rows[order], cols[order]
+        people, first, added = np.unique(rows, return_index=True, return_counts=True)
+        full = people[self.degree[people] + added > self.capacity[people]]
+        if full.size:
+            self._move(full, 2 * (self.degree[full] + added[np.searchsorted(people, full)]))
+        within = np.arange(rows.size) - np.repeat(first, added)
+        self.store[self.start[rows] + self.degree[rows] + within] = cols
+        self.degree[people] += added
+
+    def _move(self, people: np.ndarray, capacity: np.ndarray) -> None:
+        """Move the lists of ``people`` to the end of the store, each with room for ``capacity``."""
+        new_start = self.end + np.cumsum(capacity) - capacity
+        need = int(new_start[-1] + capacity[-1])
+        if need > self.store.size:
+            self.store = np.resize(self.store, max(need, 2 * self.store.size))
+        degree = self.degree[people]
+        owner = np.repeat(np.arange(people.size), degree)
+        within = np.arange(owner.size) - np.repeat(np.cumsum(degree) - degree, degree)
+        self.store[new_start[owner] + within] = self.store[self.start[people][owner] + within]
+        self.start[people] = new_start
+        self.capacity[people] = capacity
+        self.end = need

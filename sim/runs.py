@@ -31,11 +31,19 @@ class RunResult:
     seed: int
     log: RunLog
     series: pd.DataFrame
+    folder: Path | None = None      # where write_run_folder put it
+    graph: object = None            # the SocialGraph (CSR audiences), saved as network.npz for the report
 
 
 def simulate(scenario: Scenario, seed: int | None = None, source: str = "scenario",
              progress: bool = False) -> RunResult:
     """Build the model for a scenario and run all its ticks."""
+    if scenario.model == "independent_cascade":
+        from .cascade import run_cascade
+
+        run = run_cascade(scenario, seed=seed, source=source)
+        return RunResult(scenario=scenario, seed=run.seed, log=run.run_log(), series=run.series(),
+                         graph=getattr(run, "graph", None))
     from .model import SharingModel
 
     model = SharingModel(scenario, seed=seed, source=source)
@@ -50,7 +58,7 @@ def simulate(scenario: Scenario, seed: int | None = None, source: str = "scenari
     series = model.datacollector.get_model_vars_dataframe()
     series.index.name = "tick"
     series = series.reset_index()
-    return RunResult(scenario=scenario, seed=model.seed, log=model.run_log(), series=series)
+    return RunResult(scenario=scenario, seed=model.seed, log=model.run_log(), series=series, graph=model.graph)
 
 
 def run_folder(scenario_name: str, seed: int, root: Path = OUTPUTS) -> Path:
@@ -64,10 +72,13 @@ def run_folder(scenario_name: str, seed: int, root: Path = OUTPUTS) -> Path:
     return folder
 
 
-def write_run_folder(result: RunResult, folder: Path, force: bool = False) -> dict:
+def write_run_folder(result: RunResult, folder: Path, force: bool = False, pick_free: bool = False) -> dict:
     """Write a run's files into ``folder`` all at once; returns the summary.
 
-    Refuses to replace an existing folder unless ``force``.
+    Refuses to replace an existing folder unless ``force``; with
+    ``pick_free``, a folder that another run took meanwhile makes this one
+    take the next free name (``-2``, ``-3`` ...). ``result.folder`` tells
+    where the run went.
     """
     from . import metrics, report
 
@@ -86,12 +97,34 @@ def write_run_folder(result: RunResult, folder: Path, force: bool = False) -> di
         result.log.save(partial)
         posts = metrics.post_metrics(result.log)
         summary = metrics.summarize(result.log, post_table=posts)
+        if "activated" in result.log.meta:      # the independent_cascade preset
+            summary["activated"] = result.log.meta["activated"]
+            summary["activated_fraction"] = result.log.meta["activated_fraction"]
         report.write_tables(summary, posts, result.series, partial)
         report.write_plots(result.log, summary, posts, result.series, partial)
-        if folder.exists():
+        if result.graph is not None:
+            report.write_network(result.graph, partial)
+        report.write_html_report(partial, result.log, summary, posts, result.series)
+        if force and folder.exists():
             shutil.rmtree(folder)
-        partial.rename(folder)
+        folder = _claim(folder, pick_free)
+        partial.rename(folder)          # atomic: replaces the empty folder just claimed
+        result.folder = folder
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return summary
+
+
+def _claim(folder: Path, pick_free: bool) -> Path:
+    """Create ``folder`` empty, atomically, so no other run can take its name."""
+    base, k = folder, 1
+    while True:
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            if not pick_free:
+                raise ScenarioError(f"{folder}: the run folder already exists; choose another --out or add --force")
+            k += 1
+            folder = base.with_name(f"{base.name}-{k}")

@@ -52,7 +52,7 @@ class Population(Section):
     background_items_per_hour: float = Field(
         30.0, ge=0, description="friends', news and entertainment items arriving per hour (IBM 2011)")
     friend_share_priority: float = Field(
-        4.0, ge=1, description="feeds sink a friend's share this many times more slowly than a brand page's post")
+        2.0, ge=1, description="feeds sink a friend's share this many times more slowly than a brand page's post")
     active_hours: tuple[float, float] = Field(
         (7.0, 23.0), description="hours of the day when people read their feeds [start, end)")
     follow_probability: Share = Field(

@@ -1,0 +1,840 @@
+"""Comparing campaign strategies: paired replications, honest statistics, sweeps.
+
+One run answers nothing: a different network or population would give other
+numbers. An *experiment* runs every strategy ``R`` times and compares them
+replication by replication:
+
+* **Common random numbers.** Replication ``i`` of every strategy uses the same
+  seed, the ``i``-th child of ``numpy.random.SeedSequence(base seed)``. The
+  model draws the network and the people first, so replication ``i`` of every
+  strategy plays on the same graph with the same people, and a difference
+  between two strategies is a *paired* difference: two identical strategies
+  differ by exactly zero, and the noise of the draw largely cancels.
+* **Statistics** (``scipy.stats``): for each strategy and metric the mean and
+  its 95% Student-t confidence interval; for each strategy against the
+  baseline the mean paired difference, its 95% CI and the p-value of the
+  paired t-test, and a verdict in plain words. A change is *clear* when the
+  95% CI of the paired difference excludes zero.
+
+Where replications run: in this process, in ``--workers`` processes
+(``concurrent.futures``) or on a Dask cluster (``--scheduler``). Each worker
+gets plain data (the resolved scenario and a seed), never a model, and
+returns the replication's headline metrics; the main process writes each one
+to ``<folder>/replications/`` as soon as it arrives, so an interrupted
+experiment continues with ``--resume`` and recomputes nothing done.
+
+``mesa.batch_run`` does not fit here, for three reasons (see MESA-NOTES.md):
+it seeds replications itself (``iterations=k`` with one seed repeats one
+identical run k times; it has no notion of pairing replication i across
+parameter sets with one seed), it only knows a local multiprocessing pool
+(no Dask), and it returns everything at the end, so nothing survives an
+interruption. It would also run ``max_steps + 1`` steps and collect per-step
+DataCollector rows that a comparison does not need.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Iterable, Iterator, NamedTuple
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from .scenario import ScenarioError, load_scenario, scenario_from_dict
+
+METRICS = ("reach", "reach_rate", "shares", "engagement_rate", "unfollow_rate", "net_followers")
+"""The metrics compared, per replication (units: people, share of the
+population, shares, shares per impression, unfollows per follower at the
+start, followers at the end minus at the start)."""
+
+RECORDED = ("reach", "reach_rate", "impressions", "shares", "engagement_rate", "followers_start",
+            "followers_end", "net_followers", "new_follows", "unfollows", "unfollow_rate", "blinded")
+"""The columns of comparison.csv kept per replication (from sim.metrics.summarize)."""
+
+CONFIDENCE = 0.95
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+# --------------------------------------------------------------------------
+# The experiment: named scenarios that differ by a few overrides
+
+@dataclass(frozen=True)
+class Experiment:
+    """Strategies to compare: each a complete scenario, as plain data.
+
+    ``scenarios`` maps a strategy name to its validated scenario
+    (``Scenario.resolved()``); ``settings`` holds, for a sweep, the swept
+    parameters' values of each strategy; ``seed`` is the base seed the
+    replications' seeds are spawned from.
+    """
+
+    name: str
+    source: Path
+    scenarios: dict[str, dict]
+    baseline: str
+    seed: int
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def parameters(self) -> list[str]:
+        """The swept parameters (dotted paths), in order; empty for a comparison."""
+        first = next(iter(self.settings.values()), {})
+        return list(first)
+
+    def replications(self, count: int) -> list["Replication"]:
+        """Every (strategy, replication) to run, strategy by strategy."""
+        seeds = replication_seeds(self.seed, count)
+        tasks = []
+        for index, (strategy, scenario) in enumerate(self.scenarios.items()):
+            for replication, seed in enumerate(seeds):
+                tasks.append(Replication(strategy, index, replication, seed, scenario, str(self.source),
+                                         fingerprint(scenario, seed)))
+        return tasks
+
+
+StrategyName = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+
+
+class StrategiesFile(BaseModel):
+    """A strategies file: a base scenario and named sets of overrides of it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, pattern=NAME_PATTERN, description="names the output folder (default: the file name)")
+    description: str = ""
+    base: str | dict = Field(description="a scenario file, relative to the strategies file, or a scenario mapping")
+    baseline: StrategyName | None = Field(None, description="the strategy the others are compared with (default: the first)")
+    strategies: dict[StrategyName, dict | None] = Field(
+        min_length=1, description="strategy name -> overrides: dotted paths or nested mappings")
+
+
+def load_strategies(path: str | Path) -> Experiment:
+    """Read a strategies file; every strategy's scenario is validated here.
+
+    A bad override (unknown path, bad value) is one :class:`ScenarioError`
+    naming the strategies file, the strategy, the field path and what is
+    allowed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: strategies file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise ScenarioError(f"{path}{where}: not a valid YAML strategies file: "
+                            f"{getattr(error, 'problem', None) or error}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: a strategies file is a mapping: name, base, baseline, strategies")
+    try:
+        spec = StrategiesFile.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(_describe_file_errors(error, path)) from None
+
+    if isinstance(spec.base, str):
+        base_source = (path.parent / spec.base) if not Path(spec.base).is_absolute() else Path(spec.base)
+        if not base_source.is_file():
+            raise ScenarioError(f"{path}: base: scenario file not found: {base_source}")
+        base_scenario = load_scenario(base_source)
+        base_data = yaml.safe_load(base_source.read_text(encoding="utf-8"))
+    else:
+        base_source, base_data = path, spec.base
+        base_scenario = _validated(base_data, base_source, f"{path}: base")
+
+    names = list(spec.strategies)
+    baseline = spec.baseline or names[0]
+    if baseline not in spec.strategies:
+        raise ScenarioError(f"{path}: baseline: no strategy named {baseline!r}; the strategies are {names}")
+    scenarios = {}
+    for name, overrides in spec.strategies.items():
+        where = f"{path}: strategy '{name}'"
+        changed = apply_overrides(base_data, overrides or {}, where)
+        scenarios[name] = _validated(changed, base_source, where).resolved()
+    _check_common_seed(scenarios, base_scenario.seed, f"{path}: strategy")
+    return Experiment(name=spec.name or path.stem, source=base_source, scenarios=scenarios,
+                      baseline=baseline, seed=base_scenario.seed)
+
+
+def sweep_experiment(path: str | Path, settings: list[str]) -> Experiment:
+    """An experiment over a scenario file: one strategy per combination of
+    the values of one or two ``--set PATH=V1,V2,...`` parameters."""
+    path = Path(path)
+    scenario = load_scenario(path)
+    base_data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not 1 <= len(settings) <= 2:
+        raise ScenarioError(f"--set: give one or two parameters to sweep, e.g. "
+                            f"--set brands.0.campaign.posts_per_day=1,2,4,8 (got {len(settings)})")
+    axes = [_parse_setting(text) for text in settings]
+    if len(axes) == 2 and axes[0][0] == axes[1][0]:
+        raise ScenarioError(f"--set: {axes[0][0]} is given twice; sweep two different parameters")
+    grid = [{}]
+    for parameter, values in axes:
+        grid = [{**cell, parameter: value} for cell in grid for value in values]
+    short = [parameter.rsplit(".", 1)[-1] for parameter, _ in axes]
+    labels = short if len(set(short)) == len(short) else [parameter for parameter, _ in axes]
+    scenarios, cell_settings = {}, {}
+    for cell in grid:
+        name = ",".join(f"{label}={_compact(v)}" for label, v in zip(labels, cell.values()))
+        where = f"{path}: --set " + ", ".join(f"{p}={_compact(v)}" for p, v in cell.items())
+        changed = apply_overrides(base_data, cell, where)
+        scenarios[name] = _validated(changed, path, where).resolved()
+        cell_settings[name] = cell
+    _check_common_seed(scenarios, scenario.seed, f"{path}: --set")
+    return Experiment(name=f"{scenario.name}-sweep", source=path, scenarios=scenarios,
+                      baseline=next(iter(scenarios)), seed=scenario.seed, settings=cell_settings)
+
+
+def _check_common_seed(scenarios: dict[str, dict], seed: int, where: str) -> None:
+    """Replication seeds are spawned from the base's seed: a strategy cannot change it."""
+    for name, scenario in scenarios.items():
+        if scenario["seed"] != seed:
+            raise ScenarioError(f"{where} '{name}': seed: every strategy shares the base's seed {seed} "
+                                f"(replication i of every strategy uses the same seed); change it in the base")
+
+
+def apply_overrides(base: dict, overrides: dict, where: str = "overrides") -> dict:
+    """A copy of scenario data with overrides merged in.
+
+    An override is a dotted path (``brands.0.campaign.posts_per_day: 8``) or a
+    nested mapping (``brands: {0: {campaign: {posts_per_day: 8}}}``); numbers in
+    a path index lists. Mappings merge into mappings; any other value (a
+    number, a list such as a content mix) replaces what was there. Unknown
+    fields are left for the scenario's validation to name.
+    """
+    data = copy.deepcopy(base)
+    for path, value in overrides.items():
+        _merge(data, str(path).split("."), value, where, [])
+    return data
+
+
+def _merge(container, keys: list[str], value, where: str, trail: list[str]) -> None:
+    key, rest = keys[0], keys[1:]
+    here = ".".join(trail + [key])
+    if isinstance(container, list):
+        if not key.isdigit() or int(key) >= len(container):
+            raise ScenarioError(f"{where}: {here}: no such item; {'.'.join(trail) or 'the list'} has "
+                                f"{len(container)} item(s), numbered 0 to {len(container) - 1}")
+        key = int(key)
+        current = container[key]
+    else:
+        current = container.get(key)
+    if rest:
+        if not isinstance(current, (dict, list)) and rest[0].isdigit():
+            raise ScenarioError(f"{where}: {here}.{rest[0]}: no such item; the base scenario has no list "
+                                f"{here} to index (write the list in the base)")
+        if not isinstance(current, (dict, list)):
+            current = {}
+            container[key] = current
+        _merge(current, rest, value, where, trail + [str(key)])
+    elif isinstance(value, dict) and isinstance(current, (dict, list)):
+        for inner, inner_value in value.items():
+            _merge(current, str(inner).split("."), inner_value, where, trail + [str(key)])
+    else:
+        container[key] = copy.deepcopy(value)
+
+
+def _validated(data, source: Path, where: str):
+    """Validate overridden scenario data; errors are re-labelled with ``where``."""
+    try:
+        return scenario_from_dict(data, source=source)
+    except ScenarioError as error:
+        message = str(error).removeprefix(f"{source}: ")
+        raise ScenarioError(f"{where}: {message}") from None
+
+
+def _parse_setting(text: str) -> tuple[str, list]:
+    """``PATH=V1,V2,...`` -> (path, values); values are read as YAML (numbers, lists...)."""
+    path, sign, values = text.partition("=")
+    path = path.strip()
+    if not sign or not path or not values.strip():
+        raise ScenarioError(f"--set {text}: write PATH=V1,V2,... e.g. brands.0.campaign.posts_per_day=1,2,4,8")
+    try:
+        parsed = yaml.safe_load(f"[{values}]")
+    except yaml.YAMLError:
+        raise ScenarioError(f"--set {text}: the values must be comma-separated YAML values") from None
+    if len(parsed) != len({json.dumps(v, sort_keys=True) for v in parsed}):
+        raise ScenarioError(f"--set {text}: a value is given twice")
+    return path, parsed
+
+
+def _compact(value) -> str:
+    return json.dumps(value, separators=(",", ":")) if isinstance(value, (list, dict)) else str(value)
+
+
+def _describe_file_errors(error: ValidationError, path: Path) -> str:
+    allowed = ", ".join(StrategiesFile.model_fields)
+    lines = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"] if part not in ("str", "dict", "dict[str,any]"))
+        if item["type"] == "extra_forbidden":
+            lines.append(f"{location}: unknown field; allowed here: {allowed}")
+        elif item["type"] == "missing":
+            lines.append(f"{location}: required field is missing")
+        elif item["type"] == "string_pattern_mismatch" and len(item["loc"]) > 1:
+            lines.append(f"{location}: a strategy name uses letters, digits, '_', '-', '.' (got {item['input']!r})")
+        else:
+            lines.append(f"{location}: {item['msg']} (got {item['input']!r})")
+    lines = list(dict.fromkeys(lines))
+    if len(lines) == 1:
+        return f"{path}: {lines[0]}"
+    return f"{path}: {len(lines)} problems:\n  " + "\n  ".join(lines)
+
+
+# --------------------------------------------------------------------------
+# Replications: seeds, one replication, running many of them
+
+class Replication(NamedTuple):
+    """One replication to run: plain data, so it pickles to any worker."""
+
+    strategy: str
+    index: int          # the strategy's position in the experiment
+    replication: int    # 0 .. R-1; the same seed for every strategy
+    seed: int
+    scenario: dict      # resolved scenario data
+    source: str         # the scenario's file, for messages and relative paths
+    fingerprint: str    # scenario and seed; a resumed experiment must match
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.index:03d}-{self.replication:04d}.json"
+
+
+def replication_seeds(base_seed: int, count: int) -> list[int]:
+    """The seed of replication 0..count-1, shared by every strategy.
+
+    ``SeedSequence.spawn`` gives independent, well-mixed child streams; the
+    i-th child does not depend on ``count``, so more replications extend a
+    finished experiment without changing its first ones.
+    """
+    children = np.random.SeedSequence(base_seed).spawn(count)
+    return [int(child.generate_state(1)[0]) for child in children]
+
+
+def fingerprint(scenario: dict, seed: int) -> str:
+    """A short hash of what a replication computes from."""
+    text = json.dumps({"scenario": scenario, "seed": seed}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_replication(task: Replication) -> dict:
+    """Run one replication and return its row of comparison.csv."""
+    from .metrics import summarize
+    from .runs import simulate
+
+    try:
+        scenario = scenario_from_dict(task.scenario, source=task.source)
+        result = simulate(scenario, seed=task.seed, source=task.source)
+    except ScenarioError as error:
+        message = str(error).removeprefix(f"{task.source}: ")
+        raise ScenarioError(f"{task.source}: strategy '{task.strategy}': {message}") from None
+    summary = summarize(result.log)
+    summary["net_followers"] = summary["followers_end"] - summary["followers_start"]
+    return {"strategy": task.strategy, "replication": task.replication, "seed": task.seed,
+            **{metric: summary[metric] for metric in RECORDED}, "fingerprint": task.fingerprint}
+
+
+def run_replications(experiment: Experiment, count: int, folder: Path, *, workers: int = 1,
+                     scheduler: str | None = None, progress: bool = False) -> pd.DataFrame:
+    """Run every replication not yet in ``folder/replications``; return all of them.
+
+    Each finished replication is written at once (to a temporary file, then
+    renamed), so an interruption loses at most the replications running.
+    Replications already there are reused, not recomputed; one made from
+    another scenario or seed is an error.
+    """
+    store = Path(folder) / "replications"
+    store.mkdir(parents=True, exist_ok=True)
+    tasks = experiment.replications(count)
+    records, todo = {}, []
+    for task in tasks:
+        kept = _read_record(store / task.file_name)
+        if kept is None:
+            todo.append(task)
+        elif kept.get("fingerprint") != task.fingerprint or kept.get("strategy") != task.strategy:
+            raise ScenarioError(f"{store / task.file_name}: this replication was made from another scenario "
+                                f"or seed than strategy '{task.strategy}' now has; use a new --out, or --force "
+                                f"to start over")
+        else:
+            records[task.file_name] = kept
+
+    from tqdm import tqdm
+    bar = tqdm(total=len(tasks), initial=len(records), unit="run", desc=experiment.name,
+               file=sys.stderr, disable=not progress, dynamic_ncols=True)
+    try:
+        for task, record in execute(todo, workers=workers, scheduler=scheduler):
+            _write_atomically(store / task.file_name, json.dumps(record, indent=1))
+            records[task.file_name] = record
+            bar.update(1)
+    finally:
+        bar.close()
+    table = pd.DataFrame([records[task.file_name] for task in tasks])
+    for k, parameter in enumerate(experiment.parameters):
+        table.insert(3 + k, parameter, [_compact(experiment.settings[s][parameter]) for s in table["strategy"]])
+    return table.drop(columns="fingerprint")
+
+
+def execute(tasks: list[Replication], *, workers: int = 1,
+            scheduler: str | None = None) -> Iterator[tuple[Replication, dict]]:
+    """Run replications and yield (task, record) in the order they finish.
+
+    The same function runs everywhere; a record depends only on its task, so
+    the results are identical on one worker, many, or a Dask cluster.
+    """
+    if not tasks:
+        return
+    if scheduler:
+        yield from _execute_on_dask(tasks, scheduler)
+    elif workers > 1:
+        yield from _execute_in_processes(tasks, workers)
+    else:
+        for task in tasks:
+            yield task, run_replication(task)
+
+
+def _execute_in_processes(tasks: list[Replication], workers: int):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # "spawn" explicitly: `import mesa` switches the default to it anyway,
+    # and a fresh interpreter shares no state with this one.
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_ignore_interrupts)
+    try:
+        futures = {pool.submit(run_replication, task): task for task in tasks}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    finally:
+        # On Ctrl-C or an error: drop what has not started, don't wait for it.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the main process, which stops them cleanly."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _execute_on_dask(tasks: list[Replication], address: str):
+    try:
+        from dask.distributed import Client, as_completed
+    except ImportError:
+        raise ScenarioError("--scheduler: needs dask.distributed (pip install 'dask[distributed]')") from None
+    try:
+        client = Client(address, timeout="5s")
+    except (OSError, TimeoutError, ValueError) as error:
+        raise ScenarioError(f"--scheduler {address}: cannot reach a Dask scheduler ({error})") from None
+    try:
+        futures = client.map(run_replication, tasks, pure=False)
+        task_of = {future.key: task for future, task in zip(futures, tasks)}
+        for future in as_completed(futures):
+            yield task_of[future.key], future.result()
+    finally:
+        client.close()
+
+
+def _read_record(file: Path) -> dict | None:
+    if not file.is_file():
+        return None
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None         # a torn file cannot happen (atomic writes), but is simply redone
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+# --------------------------------------------------------------------------
+# Statistics
+
+class Estimate(NamedTuple):
+    """A mean over replications with its 95% confidence interval (Student's t)."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+
+class PairedDifference(NamedTuple):
+    """Strategy minus baseline, replication by replication: mean, 95% CI, p-value
+    of the paired t-test (``scipy.stats.ttest_rel``)."""
+
+    mean: float
+    low: float
+    high: float
+    pvalue: float
+    n: int
+
+    @property
+    def clear(self) -> bool:
+        """True when the 95% CI excludes zero."""
+        return self.low > 0 or self.high < 0
+
+
+@dataclass(frozen=True)
+class StrategyResult:
+    """One strategy's estimates, its differences from the baseline and the verdict."""
+
+    name: str
+    estimates: dict[str, Estimate]
+    differences: dict[str, PairedDifference]
+    verdict: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The statistics of an experiment, strategy by strategy (baseline first as given)."""
+
+    name: str
+    baseline: str
+    replications: int
+    strategies: list[StrategyResult]
+
+    def __getitem__(self, name: str) -> StrategyResult:
+        return next(s for s in self.strategies if s.name == name)
+
+    def pareto_front(self) -> list[str]:
+        """Strategies no other beats on both mean reach (more) and unfollow rate (fewer)."""
+        points = [(s.name, s.estimates["reach"].mean, s.estimates["unfollow_rate"].mean) for s in self.strategies]
+        return [name for name, reach, unfollows in points
+                if not any(r >= reach and u <= unfollows and (r > reach or u < unfollows)
+                           for _, r, u in points)]
+
+
+def estimate(values: Iterable[float], confidence: float = CONFIDENCE) -> Estimate:
+    """Mean and Student-t confidence interval of independent replications."""
+    from scipy import stats
+
+    x = np.asarray(list(values), dtype=float)
+    if x.size == 0:
+        raise ValueError("no replications")
+    if x.size < 2 or np.all(x == x[0]):
+        # One value, or no spread: the interval is the value itself.
+        return Estimate(float(x[0]), float(x[0]), float(x[0]), int(x.size))
+    mean = float(x.mean())
+    low, high = stats.t.interval(confidence, x.size - 1, loc=mean, scale=stats.sem(x))
+    return Estimate(mean, float(low), float(high), int(x.size))
+
+
+def paired_difference(values: Iterable[float], baseline: Iterable[float],
+                      confidence: float = CONFIDENCE) -> PairedDifference:
+    """Mean of ``values - baseline`` (paired by replication), its CI and p-value."""
+    from scipy import stats
+
+    x, y = np.asarray(list(values), dtype=float), np.asarray(list(baseline), dtype=float)
+    if x.shape != y.shape or x.size == 0:
+        raise ValueError("paired samples need the same, non-zero number of replications")
+    difference = x - y
+    if np.all(difference == difference[0]):
+        # No spread in the differences: the t statistic is 0/0 or d/0. The
+        # difference is then known exactly: p = 1 for none, 0 for any other.
+        d = float(difference[0])
+        return PairedDifference(d, d, d, 1.0 if d == 0 else 0.0, int(x.size))
+    test = stats.ttest_rel(x, y)
+    interval = test.confidence_interval(confidence)
+    return PairedDifference(float(difference.mean()), float(interval.low), float(interval.high),
+                            float(test.pvalue), int(x.size))
+
+
+VERDICT_WORDS = {"reach": ("more reach", "less reach", "reach"),
+                 "shares": ("more shares", "fewer shares", "shares"),
+                 "unfollow_rate": ("more unfollows", "fewer unfollows", "unfollows")}
+
+
+def verdict(differences: dict[str, PairedDifference]) -> str:
+    """Plain words: "more reach, no clear change in shares or unfollows"."""
+    clear, unclear = [], []
+    for metric, (more, fewer, noun) in VERDICT_WORDS.items():
+        d = differences[metric]
+        if d.low > 0:
+            clear.append(more)
+        elif d.high < 0:
+            clear.append(fewer)
+        else:
+            unclear.append(noun)
+    if unclear:
+        listed = unclear[0] if len(unclear) == 1 else ", ".join(unclear[:-1]) + " or " + unclear[-1]
+        clear.append(f"no clear change in {listed}")
+    return ", ".join(clear)
+
+
+def compare(table: pd.DataFrame, experiment: Experiment) -> Comparison:
+    """The statistics of comparison.csv's rows (one per strategy and replication)."""
+    rows = {name: group.sort_values("replication") for name, group in table.groupby("strategy", sort=False)}
+    base = rows[experiment.baseline]
+    results = []
+    for name in experiment.scenarios:
+        group = rows[name]
+        if not np.array_equal(group["seed"].to_numpy(), base["seed"].to_numpy()):
+            raise ValueError(f"strategy {name!r} and the baseline do not share their seeds")
+        estimates = {m: estimate(group[m]) for m in METRICS}
+        differences = {m: paired_difference(group[m], base[m]) for m in METRICS}
+        words = "baseline" if name == experiment.baseline else verdict(differences)
+        results.append(StrategyResult(name, estimates, differences, words, experiment.settings.get(name, {})))
+    return Comparison(experiment.name, experiment.baseline, int(len(base)), results)
+
+
+# --------------------------------------------------------------------------
+# Outputs: the printed table, summary files, plots
+
+def _format(metric: str, value: float, signed: bool = False) -> str:
+    """Rates as percentages, counts with thousands separators (one decimal below 100)."""
+    sign = "+" if signed or metric == "net_followers" else ""
+    if metric.endswith("_rate"):
+        return f"{value * 100:{sign}.2f}%"
+    return f"{value:{sign},.0f}" if abs(value) >= 100 else f"{value:{sign}.1f}"
+
+
+def _interval(metric: str, mean: float, low: float, high: float, signed: bool = False) -> str:
+    return f"{_format(metric, mean, signed)} [{_format(metric, low, signed)}, {_format(metric, high, signed)}]"
+
+
+def _pvalue(p: float) -> str:
+    return "p<0.001" if p < 0.001 else f"p={p:.3f}"
+
+
+def _columns(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    return ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip()
+            for row in [header, *rows]]
+
+
+SHOWN = ("reach", "shares", "engagement_rate", "unfollow_rate", "net_followers")
+COMPARED = ("reach", "shares", "unfollow_rate")
+
+
+def comparison_table(comparison: Comparison) -> str:
+    """The comparison as aligned text: means with CIs, then paired differences and verdicts."""
+    lines = [f"{comparison.name}: {len(comparison.strategies)} strategies x {comparison.replications} "
+             f"paired replications (the same seeds for every strategy); 95% confidence intervals", "",
+             "mean [95% CI]"]
+    header = ["strategy", *(m.replace("_", " ") for m in SHOWN)]
+    lines += _columns(header, [[s.name, *(_interval(m, *s.estimates[m][:3]) for m in SHOWN)]
+                               for s in comparison.strategies])
+    others = [s for s in comparison.strategies if s.name != comparison.baseline]
+    if others:
+        lines += ["", f"against {comparison.baseline}: mean paired difference [95% CI], paired t-test"]
+        header = ["strategy", *(f"{m.replace('_', ' ')}" for m in COMPARED), "verdict"]
+        rows = [[s.name, *(f"{_interval(m, *s.differences[m][:3], signed=True)} {_pvalue(s.differences[m].pvalue)}"
+                           for m in COMPARED), s.verdict] for s in others]
+        lines += _columns(header, rows)
+    front = comparison.pareto_front()
+    lines += ["", f"Pareto front (no other strategy has more reach and fewer unfollows): {', '.join(front)}"]
+    return "\n".join(lines)
+
+
+def summary_frame(comparison: Comparison) -> pd.DataFrame:
+    """summary.csv: one row per strategy and metric."""
+    rows = []
+    for s in comparison.strategies:
+        for m in METRICS:
+            e, d = s.estimates[m], s.differences[m]
+            rows.append({"strategy": s.name, **{p: _compact(v) for p, v in s.settings.items()}, "metric": m,
+                         "mean": e.mean, "ci_low": e.low, "ci_high": e.high,
+                         "difference": d.mean, "difference_low": d.low, "difference_high": d.high,
+                         "p_value": d.pvalue, "replications": e.n, "verdict": s.verdict})
+    return pd.DataFrame(rows)
+
+
+def summary_json(comparison: Comparison) -> dict:
+    """summary.json: the same figures, nested by strategy."""
+    return {
+        "name": comparison.name, "baseline": comparison.baseline, "replications": comparison.replications,
+        "confidence": CONFIDENCE, "pareto_front": comparison.pareto_front(),
+        "strategies": [{
+            "name": s.name, "settings": s.settings, "verdict": s.verdict,
+            "metrics": {m: {"mean": s.estimates[m].mean, "ci": [s.estimates[m].low, s.estimates[m].high]}
+                        for m in METRICS},
+            "difference": {m: {"mean": s.differences[m].mean, "ci": [s.differences[m].low, s.differences[m].high],
+                               "p_value": s.differences[m].pvalue} for m in METRICS},
+        } for s in comparison.strategies],
+    }
+
+
+def plot_tradeoff(comparison: Comparison, path: Path) -> None:
+    """Mean reach against mean unfollow rate, with 95% CIs; the Pareto front joined."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    front = set(comparison.pareto_front())
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for s in comparison.strategies:
+        reach, unfollows = s.estimates["reach"], s.estimates["unfollow_rate"]
+        on_front = s.name in front
+        ax.errorbar(unfollows.mean * 100, reach.mean,
+                    xerr=[[(unfollows.mean - unfollows.low) * 100], [(unfollows.high - unfollows.mean) * 100]],
+                    yerr=[[reach.mean - reach.low], [reach.high - reach.mean]],
+                    fmt="o", capsize=3, color="tab:red" if on_front else "tab:gray")
+        ax.annotate(s.name, (unfollows.mean * 100, reach.mean), textcoords="offset points", xytext=(6, 6),
+                    fontsize=8)
+    points = sorted((s.estimates["unfollow_rate"].mean * 100, s.estimates["reach"].mean)
+                    for s in comparison.strategies if s.name in front)
+    ax.plot(*zip(*points), "--", color="tab:red", label="Pareto front: more reach, fewer unfollows")
+    if len(front) < len(comparison.strategies):
+        ax.plot([], [], "o", color="tab:gray", label="dominated: another has more reach and fewer unfollows")
+    ax.set_xlabel("unfollow rate (% of followers at the start)")
+    ax.set_ylabel("reach (people)")
+    ax.set_title(f"{comparison.name}: reach vs unfollows, mean and 95% CI "
+                 f"({comparison.replications} replications)", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_sweep(comparison: Comparison, parameters: list[str], path: Path) -> None:
+    """One parameter: mean reach and unfollow rate with 95% CI bands; two: heatmaps of the means."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = ("reach", "unfollow_rate")
+    scale = {"reach": 1.0, "unfollow_rate": 100.0}
+    label = {"reach": "reach (people)", "unfollow_rate": "unfollow rate (%)"}
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    if len(parameters) == 1:
+        (parameter,) = parameters
+        values = [s.settings[parameter] for s in comparison.strategies]
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        x = np.asarray(values, dtype=float) if numeric else np.arange(len(values))
+        for ax, metric in zip(axes, shown):
+            mean = np.array([s.estimates[metric].mean for s in comparison.strategies]) * scale[metric]
+            low = np.array([s.estimates[metric].low for s in comparison.strategies]) * scale[metric]
+            high = np.array([s.estimates[metric].high for s in comparison.strategies]) * scale[metric]
+            ax.fill_between(x, low, high, alpha=0.25, label="95% CI")
+            ax.plot(x, mean, "o-", label="mean")
+            if not numeric:
+                ax.set_xticks(x, [_compact(v) for v in values], rotation=30)
+            ax.set_xlabel(parameter)
+            ax.set_ylabel(label[metric])
+            ax.legend(fontsize=8)
+    else:
+        first, second = parameters
+        rows = list(dict.fromkeys(_compact(s.settings[first]) for s in comparison.strategies))
+        cols = list(dict.fromkeys(_compact(s.settings[second]) for s in comparison.strategies))
+        for ax, metric in zip(axes, shown):
+            grid = np.full((len(rows), len(cols)), np.nan)
+            for s in comparison.strategies:
+                grid[rows.index(_compact(s.settings[first])), cols.index(_compact(s.settings[second]))] = \
+                    s.estimates[metric].mean * scale[metric]
+            image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
+            for (i, j), value in np.ndenumerate(grid):
+                ax.text(j, i, f"{value:,.0f}" if metric == "reach" else f"{value:.2f}", ha="center",
+                        va="center", fontsize=8, color="black" if image.norm(value) > 0.6 else "white")
+            ax.set_xticks(range(len(cols)), cols)
+            ax.set_yticks(range(len(rows)), rows)
+            ax.set_xlabel(second)
+            ax.set_ylabel(first)
+            ax.set_title(f"mean {label[metric]}", fontsize=10)
+            fig.colorbar(image, ax=ax)
+    fig.suptitle(f"{comparison.name}: {comparison.replications} paired replications per point", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_outputs(comparison: Comparison, table: pd.DataFrame, folder: Path,
+                  parameters: list[str] | None = None) -> str:
+    """Write comparison.csv, summary.csv, summary.json, summary.txt and the plots; return the table text."""
+    folder = Path(folder)
+    text = comparison_table(comparison)
+    _write_atomically(folder / "comparison.csv", table.to_csv(index=False))
+    _write_atomically(folder / "summary.csv", summary_frame(comparison).to_csv(index=False))
+    _write_atomically(folder / "summary.json", json.dumps(summary_json(comparison), indent=2))
+    _write_atomically(folder / "summary.txt", text + "\n")
+    plots = [("tradeoff.png", lambda p: plot_tradeoff(comparison, p))]
+    if parameters:
+        plots.append(("sweep.png", lambda p: plot_sweep(comparison, parameters, p)))
+    for name, draw in plots:
+        temporary = folder / f".{name}.tmp.png"
+        draw(temporary)
+        os.replace(temporary, folder / name)
+    return text
+
+
+# --------------------------------------------------------------------------
+# The commands
+
+def command_compare(args) -> int:
+    """``sharesim compare STRATEGIES``: paired replications of each strategy."""
+    return run_experiment(load_strategies(args.strategies), args)
+
+
+def command_sweep(args) -> int:
+    """``sharesim sweep SCENARIO --set PATH=V1,V2,...``: one or two parameters."""
+    return run_experiment(sweep_experiment(args.scenario, args.settings), args)
+
+
+def run_experiment(experiment: Experiment, args) -> int:
+    """Run (or resume) an experiment, write its folder and print its table."""
+    if args.replications < 2:
+        raise ScenarioError(f"--replications: must be at least 2 to give a confidence interval "
+                            f"(got {args.replications})")
+    if args.workers < 1:
+        raise ScenarioError(f"--workers: must be at least 1 (got {args.workers})")
+    if args.scheduler is not None and "://" not in args.scheduler:
+        raise ScenarioError(f"--scheduler: a Dask scheduler address such as tcp://127.0.0.1:8786 "
+                            f"(got {args.scheduler!r})")
+    folder = output_folder(experiment, args.out, resume=args.resume, force=args.force)
+    if not args.quiet:
+        print(f"{experiment.name}: {len(experiment.scenarios)} strategies x {args.replications} replications "
+              f"-> {folder}", file=sys.stderr)
+    try:
+        table = run_replications(experiment, args.replications, folder, workers=args.workers,
+                                 scheduler=args.scheduler, progress=not args.quiet)
+    except ScenarioError:
+        if not args.resume:                 # e.g. a seeding the model cannot draw: leave nothing behind
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    except KeyboardInterrupt:
+        kept = len(list((folder / "replications").glob("*.json")))
+        print(f"sharesim: interrupted; {kept} finished replications are kept; continue with:\n"
+              f"  sharesim {'sweep' if experiment.parameters else 'compare'} ... --resume --out {folder}",
+              file=sys.stderr)
+        return 130
+    comparison = compare(table, experiment)
+    text = write_outputs(comparison, table, folder, experiment.parameters)
+    if not args.quiet:
+        print(text)
+        print(f"\nfolder: {folder}")
+    return 0
+
+
+def output_folder(experiment: Experiment, out: Path | None, *, resume: bool, force: bool) -> Path:
+    """Where the experiment writes: --out, or a new ``outputs/<name>/<run id>/``.
+
+    ``resume`` without ``--out`` continues the newest folder of this experiment.
+    """
+    from .runs import OUTPUTS, run_folder
+
+    if out is None and resume:
+        earlier = sorted(p for p in (OUTPUTS / experiment.name).glob("*") if (p / "replications").is_dir())
+        if not earlier:
+            raise ScenarioError(f"--resume: no earlier run of {experiment.name} under "
+                                f"{OUTPUTS / experiment.name}; give its folder with --out")
+        return earlier[-1]
+    folder = Path(out) if out is not None else run_folder(experiment.name, experiment.seed)
+    if folder.exists() and not resume:
+        if not force:
+            raise ScenarioError(f"{folder}: the folder already exists; add --resume to continue it, "
+                                f"--force to replace it, or choose another --out")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

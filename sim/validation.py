@@ -1,0 +1,567 @@
+"""Validation: does the model reproduce what is known about sharing?
+
+``/work/shared/VALIDATION.md`` (copied into ``docs/model.md``) lists nine
+stylised facts from research on online sharing, each with a figure, its
+source and a check in sharesim. :func:`run_checks` runs the ready scenarios
+(``scenarios/*.yaml``) and a few focused variants of them, each over a few
+replications with independent seeds, and returns one :class:`Check` per
+test: the target, the source, the model's value with its 95% interval over
+replications, and whether it passed.
+
+How a check passes:
+
+* a band or a bound (``>= 0.9``, ``between 0.02% and 2%``): the mean over
+  replications lies inside it; when a check covers several scenarios, every
+  scenario's mean must, and the table shows the scenario closest to failing;
+* a comparison (``more reach``, ``rises with``): the 95% interval of the
+  paired difference (same seeds on both sides) lies above zero.
+
+Intervals are Student-t intervals of the mean over replications. Runs are
+cached within one :class:`Suite`, so a scenario that serves several checks
+runs once per seed.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .events import BRAND, RunLog
+from .report import hours_to_share_of_reach
+from .motivations import QUALITIES, Motivation
+from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+"""Where the ready scenarios live (the project's ``scenarios/`` folder)."""
+
+CONFIDENCE = 0.95
+FRACTION = (0.0, 1.0)
+
+SEEDS = 50
+"""Fact 8: people seeded on each side of the influencers-versus-random comparison."""
+
+
+# --------------------------------------------------------------------------
+# Estimates over replications
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Estimate:
+    """A quantity measured over replications: its mean and 95% interval."""
+
+    mean: float
+    low: float
+    high: float
+    values: tuple[float, ...] = ()
+
+    @classmethod
+    def of(cls, values, within: tuple[float, float] | None = None) -> "Estimate":
+        """Student-t interval of the mean of ``values`` (NaN values are left out),
+        clipped to ``within`` for a quantity that cannot leave it (a fraction)."""
+        from scipy import stats
+
+        data = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
+        if data.size == 0:
+            return cls(math.nan, math.nan, math.nan, ())
+        mean = float(data.mean())
+        if data.size < 2 or np.all(data == data[0]):
+            return cls(mean, mean, mean, tuple(data))
+        half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size))
+        low, high = mean - half, mean + half
+        if within is not None:
+            low, high = max(low, within[0]), min(high, within[1])
+        return cls(mean, low, high, tuple(data))
+
+
+@dataclass(frozen=True)
+class Check:
+    """One test of one stylised fact, and its outcome.
+
+    fact: the row of VALIDATION.md (1-9); code: ``1a``, ``1b`` ...;
+    what: the quantity measured; target: the bound it must meet;
+    source: where the figure comes from; estimate: the model's value;
+    unit: how to print it (``percent``, ``ratio``, ``hours``, ``people``);
+    passed: None when the check could not run (``note`` says why).
+    """
+
+    fact: int
+    code: str
+    what: str
+    target: str
+    source: str
+    estimate: Estimate | None
+    unit: str
+    passed: bool | None
+    note: str = ""
+
+
+# --------------------------------------------------------------------------
+# Runs
+# --------------------------------------------------------------------------
+
+@dataclass
+class Measured:
+    """What the checks read from one run: its log, post table and summary."""
+
+    log: RunLog
+    posts: pd.DataFrame
+    summary: dict
+
+
+@dataclass
+class Suite:
+    """The runs behind the checks, at a chosen size.
+
+    replications: independent seeds per scenario (at least 2, for an interval).
+    population, days: when given, every generated network is scaled to this
+        many people and every run to this many days (a CI-sized suite); an
+        edge-list scenario keeps its graph.
+    """
+
+    replications: int = 5
+    population: int | None = None
+    days: float | None = None
+    progress: Callable[[str], None] | None = None
+    _cache: dict = field(default_factory=dict)
+
+    def seeds(self, base: int) -> list[int]:
+        """Independent child seeds of ``base`` (numpy SeedSequence.spawn)."""
+        children = np.random.SeedSequence(base).spawn(self.replications)
+        return [int(child.generate_state(1)[0]) for child in children]
+
+    def sized(self, data: dict) -> dict:
+        """A scenario mapping resized to the suite's population and days."""
+        data = dict(data)
+        if self.days is not None:
+            data["duration_days"] = self.days
+        if self.population is not None and data.get("network", {}).get("generator") != "edge_list":
+            data["population"] = {**data.get("population", {}), "size": self.population}
+        return data
+
+    def runs(self, key: str, scenario: Scenario, base_seed: int | None = None) -> list[Measured]:
+        """The replications of one scenario (cached under ``key``)."""
+        from .metrics import post_metrics, summarize
+        from .runs import simulate
+
+        if key not in self._cache:
+            if self.progress:
+                self.progress(f"running {key} x{self.replications}")
+            measured = []
+            for seed in self.seeds(scenario.seed if base_seed is None else base_seed):
+                log = simulate(scenario, seed=seed).log
+                posts = post_metrics(log)
+                measured.append(Measured(log, posts, summarize(log, posts)))
+            self._cache[key] = measured
+        return self._cache[key]
+
+
+def ready_scenarios(folder: Path = SCENARIOS) -> dict[str, dict]:
+    """The ready scenarios as resolved mappings, by file stem.
+
+    Only files that load as sharesim scenarios count (a strategies file or an
+    ``independent_cascade`` preset in the same folder is left out).
+    """
+    if not folder.is_dir():
+        raise ScenarioError(f"{folder}: the ready scenarios folder is missing (validate runs from the project)")
+    found = {}
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError:
+            continue
+        if scenario.model == "sharesim":
+            found[path.stem] = scenario.resolved()
+    if not found:
+        raise ScenarioError(f"{folder}: no ready scenario (*.yaml) found")
+    return found
+
+
+# --------------------------------------------------------------------------
+# Quantities measured on one run
+# --------------------------------------------------------------------------
+
+def direct_exposure_share(m: Measured) -> float:
+    """Share of exposures that came straight from the brand (source -1)."""
+    exposure = m.log.events[m.log.events["kind"] == "exposure"]
+    return float((exposure["source"] == BRAND).mean()) if len(exposure) else math.nan
+
+
+def median_hours_to(share: float) -> Callable[[Measured], float]:
+    def measure(m: Measured) -> float:
+        hours = hours_to_share_of_reach(m.log, share)
+        return float(hours.median()) if len(hours) else math.nan
+    return measure
+
+
+def never_reshared(m: Measured) -> float:
+    """Share of a run's shares that led to no further share (NaN without shares)."""
+    return m.summary["cascades"]["share_never_reshared"] if m.summary["shares"] else math.nan
+
+
+def blind_to_unfollow_ratio(m: Measured) -> float:
+    """Followers still following but blind, per follower who unfollowed."""
+    unfollows = m.summary["unfollows"]
+    return m.summary["blinded"] / unfollows if unfollows else math.nan
+
+
+def max_to_median_reach(m: Measured) -> float:
+    """Largest post reach over the median post reach."""
+    reach = m.posts["reach"].to_numpy(dtype=float)
+    median = float(np.median(reach)) if reach.size else 0.0
+    return float(reach.max()) / median if median > 0 else math.nan
+
+
+def share_rate_by_kind(m: Measured) -> pd.Series:
+    """Shares per exposure, by post kind."""
+    table = m.posts.groupby("kind")[["shares", "impressions"]].sum()
+    return table["shares"] / table["impressions"].where(table["impressions"] > 0)
+
+
+def early_share_fraction(m: Measured, motivation: str, hours: float) -> float:
+    """Share of a type's shares made within ``hours`` of the post's publication."""
+    log = m.log
+    shares = log.events[log.events["kind"] == "share"]
+    types = log.people.set_index("person")["motivation"]
+    shares = shares[types.reindex(shares["person"]).to_numpy() == motivation]
+    if shares.empty:
+        return math.nan
+    published = log.posts.set_index("post")["tick"].reindex(shares["post"]).to_numpy()
+    age = (shares["tick"].to_numpy() - published) * float(log.meta.get("tick_hours", 1.0))
+    return float(np.mean(age < hours))
+
+
+# --------------------------------------------------------------------------
+# The checks
+# --------------------------------------------------------------------------
+
+def _worst(estimates: dict[str, Estimate], inside: Callable[[float], float]) -> tuple[str, Estimate, bool]:
+    """Of several scenarios' estimates, the one closest to failing (smallest margin)."""
+    margins = {name: inside(e.mean) if not math.isnan(e.mean) else -math.inf for name, e in estimates.items()}
+    name = min(margins, key=margins.get)
+    return name, estimates[name], all(margin >= 0 for margin in margins.values())
+
+
+def _across(suite: Suite, ready: dict[str, dict], names, measure, low=-math.inf, high=math.inf,
+            within: tuple[float, float] | None = None):
+    """A quantity over several scenarios: (worst scenario, its estimate, all pass)."""
+    estimates = {}
+    for name in names:
+        scenario = scenario_from_dict(suite.sized(ready[name]), source=SCENARIOS / f"{name}.yaml")
+        estimates[name] = Estimate.of([measure(m) for m in suite.runs(name, scenario)], within)
+    return _worst(estimates, lambda v: min(v - low, high - v))
+
+
+def _variant(suite: Suite, base: dict, key: str, source: str, change: Callable[[dict], None]) -> list[Measured]:
+    """Replications of a copy of ``base`` changed by ``change`` (seeds of the base)."""
+    import copy
+
+    data = copy.deepcopy(suite.sized(base))
+    change(data)
+    data["name"] = key
+    return suite.runs(key, scenario_from_dict(data, source=source), base_seed=base.get("seed", 0))
+
+
+def _campaign(data: dict) -> dict:
+    return data["brands"][0]["campaign"]
+
+
+def run_checks(suite: Suite, folder: Path = SCENARIOS) -> list[Check]:
+    """Every check of VALIDATION.md, in order."""
+    ready = ready_scenarios(folder)
+    names = list(ready)
+    if "product_launch" not in ready or "over_posting" not in ready:
+        raise ScenarioError(f"{folder}: validate needs the ready scenarios product_launch.yaml and over_posting.yaml")
+    launch = ready["product_launch"]
+    checks: list[Check] = []
+
+    # 1. Most sharing stops at once.
+    source = "Goel, Watts & Goldstein 2012; Goel et al. 2016"
+    name, e, ok = _across(suite, ready, names, never_reshared, low=0.9,
+                          within=FRACTION)
+    checks.append(Check(1, "1a", f"shares that lead to no further share (lowest: {name})",
+                        ">= 90%", source, e, "percent", ok))
+    name, e, ok = _across(suite, ready, names, direct_exposure_share, low=0.5, within=FRACTION)
+    checks.append(Check(1, "1b", f"exposures straight from the brand's post (lowest: {name})",
+                        "> 50%", source, e, "percent", ok))
+
+    # 2. Attention to content decays fast.
+    source = "Wu & Huberman 2007; Graffius 2018"
+    name, e, ok = _across(suite, ready, names, median_hours_to(0.5), high=6)
+    checks.append(Check(2, "2a", f"median post: hours to half its final reach (slowest: {name})",
+                        "<= 6 h", source, e, "hours", ok))
+    name, e, ok = _across(suite, ready, names, median_hours_to(0.9), high=48)
+    checks.append(Check(2, "2b", f"median post: hours to 90% of its final reach (slowest: {name})",
+                        "<= 48 h", source, e, "hours", ok))
+
+    # 3. Limited attention alone makes popularity heavy-tailed.
+    def equal_quality(data):
+        campaign = _campaign(data)
+        campaign["content"] = [{"kind": "post", "weight": 1.0, "qualities": {"useful": 0.6, "inspiring": 0.4},
+                                "promotional": 0.1}]
+        campaign["posts_per_day"] = 6
+        campaign["seeding"] = {"influencers": 10, "employees": 0, "random": 0}
+        data["brands"][0]["followers"] = 0.02
+    runs = _variant(suite, launch, "equal_quality", "product_launch, one kind of post", equal_quality)
+    e = Estimate.of([max_to_median_reach(m) for m in runs])
+    checks.append(Check(3, "3", "posts of equal quality: largest reach / median reach",
+                        ">= 3", "Weng, Flammini, Vespignani & Menczer 2012", e, "ratio", e.mean >= 3))
+
+    # 4. People unfollow brands that post too much or promotionally, and first stop looking.
+    source = "Kwak, Chun & Moon 2011; ExactTarget 2011"
+    def cadence(rate):
+        def change(data):
+            _campaign(data)["posts_per_day"] = rate
+        return change
+    low = _variant(suite, launch, "posts_per_day_1", "product_launch, 1 post a day", cadence(1))
+    high = _variant(suite, launch, "posts_per_day_10", "product_launch, 10 posts a day", cadence(10))
+    e = _paired(high, low, lambda m: m.summary["unfollow_rate"])
+    checks.append(Check(4, "4a", "unfollow rate at 10 posts a day minus at 1 a day",
+                        "> 0", source, e, "percent", e.low > 0))
+
+    def promotional(level):
+        def change(data):
+            for item in _campaign(data)["content"]:
+                item["promotional"] = level
+        return change
+    low = _variant(suite, launch, "promotional_0.1", "product_launch, promotional 0.1", promotional(0.1))
+    high = _variant(suite, launch, "promotional_0.9", "product_launch, promotional 0.9", promotional(0.9))
+    e = _paired(high, low, lambda m: m.summary["unfollow_rate"])
+    checks.append(Check(4, "4b", "unfollow rate with promotional 0.9 minus 0.1",
+                        "> 0", source, e, "percent", e.low > 0))
+    name, e, ok = _across(suite, ready, ["over_posting"], blind_to_unfollow_ratio, low=0.5, high=2.0)
+    checks.append(Check(4, "4c", "over_posting: followers blind (still following) / unfollowed",
+                        "0.5 to 2", source, e, "ratio", ok))
+
+    # 5. Brand posts are rarely shared.
+    name, e, ok = _across(suite, ready, names, lambda m: m.summary["engagement_rate"], low=0.0002, high=0.02,
+                          within=FRACTION)
+    checks.append(Check(5, "5", f"engagement rate, shares per impression (closest to a bound: {name})",
+                        "0.02% to 2%", "Rival IQ 2023; J. Advertising Research 2015", e, "percent", ok))
+
+    # 6. Organic reach is a small part of the followers.
+    name, e, ok = _across(suite, ready, names,
+                          lambda m: float(np.mean([b["organic_reach_rate"] for b in m.summary["brands"]])),
+                          low=0.02, high=0.20, within=FRACTION)
+    checks.append(Check(6, "6", f"followers a brand post reaches directly (closest to a bound: {name})",
+                        "2% to 20%", "industry figures, Facebook pages 2012-2014", e, "percent", ok))
+
+    # 7. The classic model is exact.
+    checks.append(_independent_cascade_check(suite, folder))
+
+    # 8. Seeding hubs pays.
+    def seeding(kind):
+        def change(data):
+            data["brands"][0]["followers"] = 0
+            _campaign(data)["seeding"] = {"influencers": 0, "employees": 0, "random": 0, kind: SEEDS}
+        return change
+    hubs = _variant(suite, launch, "seed_influencers", f"product_launch, {SEEDS} influencers seeded",
+                    seeding("influencers"))
+    anyone = _variant(suite, launch, "seed_random", f"product_launch, {SEEDS} random people seeded",
+                      seeding("random"))
+    ratio = Estimate.of([h.summary["reach"] / max(r.summary["reach"], 1) for h, r in zip(hubs, anyone)])
+    difference = _paired(hubs, anyone, lambda m: m.summary["reach"])
+    checks.append(Check(8, "8", f"reach seeding {SEEDS} top influencers / seeding {SEEDS} random people, no followers",
+                        "> 1", "Hinz, Skiera, Barrot & Becker 2011", ratio, "ratio", difference.low > 0))
+
+    # 9. Motivations matter.
+    checks.extend(_motivation_checks(suite, launch))
+    return checks
+
+
+def _paired(a: list[Measured], b: list[Measured], measure) -> Estimate:
+    """Interval of the mean paired difference measure(a) - measure(b) (same seeds)."""
+    return Estimate.of([measure(x) - measure(y) for x, y in zip(a, b)])
+
+
+CASCADES_PER_REPLICATION = 20
+"""Fact 7: cascades run on each side per replication of the suite."""
+
+
+def _independent_cascade_check(suite: Suite, folder: Path) -> Check:
+    """Fact 7: the independent_cascade preset (sim.cascade) against cynetdiff on the same graph.
+
+    Runs the first ready ``model: independent_cascade`` scenario: the same
+    graph, share probability and number of random seeds on both sides, many
+    cascades each; the check passes when the 95% interval of the difference
+    of the mean activated fractions contains 0. NDlib and EoN compute the
+    same quantity far more slowly; tests/test_cascade.py compares with NDlib.
+    """
+    what = "independent_cascade preset minus cynetdiff: mean activated fraction"
+    target = "interval contains 0"
+    source = "Kempe, Kleinberg & Tardos 2003; cynetdiff"
+    try:
+        from . import cascade
+    except ImportError:
+        return Check(7, "7", what, target, source, None, "percent", None,
+                     note="not yet available (sim.cascade is missing)")
+    try:
+        from cynetdiff.utils import networkx_to_ic_model
+    except ImportError:
+        return Check(7, "7", what, target, source, None, "percent", None,
+                     note="not available: install the peers with pip install -e '.[test]'")
+    presets = [path for path in sorted(folder.glob("*.yaml")) if _is_cascade_preset(path)]
+    if not presets:
+        return Check(7, "7", what, target, source, None, "percent", None,
+                     note="not available: no ready independent_cascade scenario")
+    scenario = load_scenario(presets[0])
+    if suite.progress:
+        suite.progress(f"running {presets[0].stem} against cynetdiff")
+    first = cascade.run_cascade(scenario)
+    graph, p = first.graph, scenario.independent_cascade.share_probability
+    runs = CASCADES_PER_REPLICATION * suite.replications
+    rng = np.random.default_rng(suite.seeds(scenario.seed)[0])
+    ours = [cascade.independent_cascade(graph, cascade.seed_people(scenario, graph.size, rng), p, rng).activated
+            / graph.size for _ in range(runs)]
+    model, mapping = networkx_to_ic_model(graph.to_networkx().to_undirected(), activation_prob=p,
+                                          rng=int(rng.integers(2**31)))
+    theirs = []
+    for _ in range(runs):
+        model.set_seeds([mapping[int(v)] for v in cascade.seed_people(scenario, graph.size, rng)])
+        model.advance_until_completion()
+        theirs.append(model.get_num_activated_nodes() / graph.size)
+    e = _welch(ours, theirs)
+    return Check(7, "7", f"{what} ({presets[0].stem}, {runs} cascades each)", target, source, e, "percent",
+                 e.low <= 0 <= e.high)
+
+
+def _is_cascade_preset(path: Path) -> bool:
+    try:
+        return load_scenario(path).model == "independent_cascade"
+    except ScenarioError:
+        return False
+
+
+def _welch(a, b) -> Estimate:
+    """Difference of two independent samples' means with its Welch 95% interval."""
+    from scipy import stats
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    difference = float(a.mean() - b.mean())
+    error = math.sqrt(va + vb)
+    if error == 0:
+        return Estimate(difference, difference, difference)
+    freedom = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, freedom) * error)
+    return Estimate(difference, difference - half, difference + half)
+
+
+MOTIVATION_CONTENT = {quality: {"kind": quality, "weight": 1.0, "qualities": {quality: 0.8}, "promotional": 0.0}
+                      for quality in QUALITIES}
+"""One kind of post per quality, each strong in that quality alone."""
+
+ANSWERS_TO = {m.label: quality for m, quality in zip(Motivation, QUALITIES)}
+"""The quality each type answers to (DOMAIN.md §1; the order of QUALITIES)."""
+
+
+def _motivation_checks(suite: Suite, launch: dict) -> list[Check]:
+    """Fact 9: a population of one type shares its kind of post most; trendsetters share early."""
+    source = "Beyond, The Science of Sharing 2012"
+    margins = {}
+    by_type = {}
+    for label, quality in ANSWERS_TO.items():
+        def one_type(data, label=label):
+            data["population"] = {**data.get("population", {}), "motivations": {label: 1.0}}
+            data["brands"][0]["followers"] = 1.0
+            campaign = _campaign(data)
+            campaign["content"] = list(MOTIVATION_CONTENT.values())
+            campaign["posts_per_day"] = 7
+            campaign["seeding"] = {"influencers": 0, "employees": 0, "random": 0}
+        runs = _variant(suite, launch, f"only_{label}", f"product_launch, only {label}s", one_type)
+        by_type[label] = runs
+
+        def margin(m, quality=quality):
+            rates = share_rate_by_kind(m).fillna(0.0)
+            return float(rates.get(quality, 0.0) - rates.drop(quality, errors="ignore").max())
+        margins[label] = Estimate.of([1000 * margin(m) for m in runs])
+    worst = min(margins, key=lambda label: margins[label].low)
+    e = margins[worst]
+    passed = all(estimate.low > 0 for estimate in margins.values())
+    checks = [Check(9, "9a", f"each one-type population: shares per 1,000 readings, own kind minus best other "
+                             f"(lowest: {worst})", "> 0", source, e, "per_1000", passed)]
+    early = Estimate.of([early_share_fraction(m, "trendsetter", 6.0) for m in by_type["trendsetter"]], FRACTION)
+    checks.append(Check(9, "9b", "trendsetters: their shares made in a post's first 6 hours",
+                        ">= 50%", source, early, "percent", early.mean >= 0.5))
+    return checks
+
+
+# --------------------------------------------------------------------------
+# The table
+# --------------------------------------------------------------------------
+
+def format_value(value: float, unit: str) -> str:
+    if math.isnan(value):
+        return "n/a"
+    if unit == "percent":
+        return f"{100 * value:.2f}%" if abs(value) < 0.1 else f"{100 * value:.1f}%"
+    if unit == "hours":
+        return f"{value:.1f} h"
+    if unit == "per_1000":
+        return f"{value:.2f}"
+    return f"{value:.2f}"
+
+
+def format_estimate(e: Estimate | None, unit: str) -> str:
+    if e is None:
+        return "-"
+    if e.low == e.high:
+        return format_value(e.mean, unit)
+    return f"{format_value(e.mean, unit)} [{format_value(e.low, unit)}, {format_value(e.high, unit)}]"
+
+
+FACTS = {
+    1: "Most sharing stops at once",
+    2: "Attention to content decays fast",
+    3: "Limited attention alone makes popularity heavy-tailed",
+    4: "People unfollow brands that post too much, and first stop looking",
+    5: "Brand posts are rarely shared",
+    6: "Organic reach is a small part of the followers",
+    7: "The classic model is exact",
+    8: "Seeding hubs pays",
+    9: "Motivations matter",
+}
+"""The stylised facts of VALIDATION.md, by row."""
+
+
+def validation_table(checks: list[Check]) -> str:
+    """The checks as aligned text: a line per fact (its source), then its checks."""
+    header = ["#", "check", "target", "model (95% interval)", "result"]
+    rows: list[list[str] | str] = []
+    for fact in sorted({c.fact for c in checks}):
+        mine = [c for c in checks if c.fact == fact]
+        rows.append(f"{fact}. {FACTS.get(fact, '')} (source: {mine[0].source})")
+        for c in mine:
+            result = "PASS" if c.passed else ("FAIL" if c.passed is False else "n/a")
+            value = format_estimate(c.estimate, c.unit) if c.estimate is not None else c.note
+            rows.append([c.code, c.what, c.target, value, result])
+    cells = [header] + [r for r in rows if isinstance(r, list)]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
+
+    lines = [line(header), line(["-" * w for w in widths])]
+    lines += [row if isinstance(row, str) else line(row) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def command_validate(args) -> int:
+    """``sharesim validate``: print the table; exit 0 when every check passes, 1 otherwise."""
+    if args.replications < 2:
+        raise ScenarioError(f"--replications: at least 2 are needed for an interval (got {args.replications})")
+    report = None if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
+    suite = Suite(replications=args.replications, progress=report)
+    checks = run_checks(suite)
+    failed = [c for c in checks if c.passed is False]
+    if not args.quiet:
+        print(validation_table(checks))
+        ran = sum(c.passed is not None for c in checks)
+        print(f"{ran - len(failed)} of {ran} checks passed ({args.replications} replications each; "
+              f"{len(checks) - ran} not available)")
+    return 1 if failed else 0

@@ -1,0 +1,155 @@
+"""The lessons in scenarios/teaching/: each runs, and shows what its text says it shows."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from sim.lessons import all_lessons, run_lesson, with_changes
+from sim.motivations import PROFILES, Motivation
+from sim.scenario import ScenarioError
+from tests.conftest import ROOT
+
+LESSONS = {lesson.analysis: lesson for lesson in all_lessons()}
+SECTIONS = ("## The question", "## What to change", "## What to look at", "## What it shows", "## Sources")
+
+
+def sharesim(*args):
+    return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    """Every lesson run once: analysis name -> (findings, folder, seconds)."""
+    done = {}
+    for name, lesson in LESSONS.items():
+        folder = tmp_path_factory.mktemp("lessons") / lesson.name
+        start = time.perf_counter()
+        findings = run_lesson(lesson, folder)
+        done[name] = (findings, folder, time.perf_counter() - start)
+    return done
+
+
+def test_six_lessons_each_with_its_scenario_and_a_complete_text():
+    assert len(LESSONS) == 6
+    assert [lesson.number for lesson in all_lessons()] == [1, 2, 3, 4, 5, 6]
+    for lesson in LESSONS.values():
+        assert lesson.scenario_path.is_file()
+        for section in SECTIONS:
+            assert section in lesson.text, f"{lesson.text_path.name}: missing {section!r}"
+        sources = lesson.text.split("## Sources", 1)[1]
+        assert "DOMAIN.md" in sources or "VALIDATION.md" in sources, lesson.text_path.name
+        for variant in lesson.variants:
+            lesson.scenario(variant)          # every variant is a valid scenario
+
+
+def test_every_lesson_runs_well_under_a_minute_and_writes_its_folder(ran):
+    for name, (findings, folder, seconds) in ran.items():
+        assert seconds < 60, f"{name} took {seconds:.0f} s"
+        for file in ("lesson.md", "what_happened.md", "results.csv", "lesson.json", *findings.figures):
+            assert (folder / file).is_file(), f"{name}: {file}"
+        assert findings.figures
+        lesson = LESSONS[name]
+        results = pd.read_csv(folder / "results.csv")
+        assert len(results) == len(lesson.variants) * lesson.replications
+        assert set(results["variant"]) == set(lesson.variants)
+        assert (folder / "what_happened.md").read_text().strip() == findings.text
+
+
+def test_lesson_1_most_exposures_come_from_the_brand_and_shares_stop_at_once(ran):
+    facts = ran["never_spread"][0].facts
+    assert facts["shares"] > 20, "the lesson needs shares to count"
+    assert facts["exposures_from_brand"] > 0.9
+    assert facts["share_never_reshared"] >= 0.9          # VALIDATION.md row 1
+    assert f"{facts['share_never_reshared']:.1%}" in ran["never_spread"][0].text
+
+
+def test_lesson_2_each_type_shares_its_own_kind_of_post_and_nothing_it_ignores(ran):
+    facts = ran["who_shares_what"][0].facts
+    for m in Motivation:
+        own = facts["own_kind"][m.label]
+        assert facts["favourite"][m.label] == own, f"{m.label} shared {facts['favourite'][m.label]} most, not {own}"
+        ignored = [k for k in facts["own_kind"].values() if PROFILES[m].responds_to.get(k, 0) == 0]
+        assert all(not facts["rate_per_1000"][m.label][k] for k in ignored), m.label
+    assert facts["types_sharing_their_own_kind_most"] == 7
+
+
+def test_lesson_3_night_posts_are_buried_and_trendsetters_share_only_fresh_posts(ran):
+    findings = ran["attention_timing"][0]
+    reach = findings.facts["reach_per_post"]
+    day, night, quiet = reach["by day, busy feed"], reach["at night, busy feed"], reach["by day, quiet feed"]
+    assert night < 0.2 * day
+    assert quiet > day
+    within = findings.facts["share_within_3h"]
+    assert within["trendsetter"] > 0.5                       # mostly in a post's first hours
+    assert within["trendsetter"] > within["altruist"]
+    rate = findings.facts["share_rate_by_age"]
+    decay = {m: rate[m]["6-11 h"] / rate[m]["0-2 h"] for m in ("altruist", "trendsetter")}
+    assert decay["trendsetter"] < 0.5 * decay["altruist"]   # halves every 3 h, not every 24 h
+
+
+def test_lesson_4_over_posting_blinds_and_loses_followers(ran):
+    findings = ran["over_posting"][0]
+    control, over = findings.facts["three useful posts a day"], findings.facts["ten offers a day"]
+    assert over["unfollows"] > 5 * max(control["unfollows"], 1)
+    assert over["blinded"] > control["blinded"]
+    assert over["unfollow_rate"] > 0.1
+    assert over["reach_per_post"] < control["reach_per_post"]   # extra posts do not buy reach
+    assert f"{over['unfollows']:.0f} of {over['followers_start']:.0f} followers" in findings.text
+
+
+def test_lesson_5_influencers_reach_more_than_random_people_at_equal_count(ran):
+    facts = ran["seeding"][0].facts
+    runs = facts["reach_runs"]
+    assert facts["reach"]["10 influencers"] > facts["reach"]["10 random people"]
+    assert facts["reach"]["10 influencers"] > facts["reach"]["nobody"]
+    paired = zip(runs["10 influencers"], runs["10 random people"])       # same seeds, one pair per replication
+    assert all(influencers > random for influencers, random in paired)
+
+
+def test_lesson_6_more_background_lowers_reach(ran):
+    facts = ran["competing_for_attention"][0].facts
+    reach = [facts["reach"][v] for v in ("0 per hour", "10 per hour", "30 per hour", "90 per hour")]
+    assert reach == sorted(reach, reverse=True) and len(set(reach)) == 4
+    assert reach[-1] < 0.6 * reach[0]
+
+
+def test_sharesim_lesson_lists_the_lessons():
+    result = sharesim("lesson")
+    assert result.returncode == 0
+    for lesson in LESSONS.values():
+        assert lesson.title in result.stdout
+
+
+def test_sharesim_lesson_n_prints_what_happened_and_writes_the_folder(tmp_path):
+    out = tmp_path / "four"
+    result = sharesim("lesson", 4, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "ten offers a day" in result.stdout and str(out) in result.stdout
+    facts = json.loads((out / "lesson.json").read_text())["facts"]
+    assert facts["ten offers a day"]["unfollows"] > facts["three useful posts a day"]["unfollows"]
+    again = sharesim("lesson", 4, "--out", out, "--quiet")          # a lesson folder is replaced
+    assert again.returncode == 0 and again.stdout == ""
+
+
+def test_an_unknown_lesson_or_a_foreign_folder_is_a_clear_error(tmp_path):
+    result = sharesim("lesson", 99)
+    assert result.returncode == 2 and "no such lesson" in result.stderr and "Traceback" not in result.stderr
+    (tmp_path / "notes.txt").write_text("mine")
+    result = sharesim("lesson", 6, "--out", tmp_path)
+    assert result.returncode == 2 and "not a lesson folder" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_variant_changes_name_their_place_when_wrong():
+    data = {"brands": [{"campaign": {"posts_per_day": 3}}]}
+    assert with_changes(data, {"brands.0.campaign.posts_per_day": 10}, "x")["brands"][0]["campaign"]["posts_per_day"] == 10
+    assert data["brands"][0]["campaign"]["posts_per_day"] == 3
+    with pytest.raises(ScenarioError, match="brands.3.campaign"):
+        with_changes(data, {"brands.3.campaign.posts_per_day": 1}, "x")
