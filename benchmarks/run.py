@@ -2,7 +2,7 @@
 
 Run by hand from the project folder (CI does not run it):
 
-    python benchmarks/run.py            # everything: about 15-25 minutes on 2 cores
+    python benchmarks/run.py            # everything: about 12 minutes on 2 cores
     python benchmarks/run.py --quick    # 10^4 and ego-Facebook only, full model at 10^4: about a minute
 
 It prints tables and writes ``benchmarks/results/{ic_peers,full_model,startup}.json``,
@@ -14,7 +14,9 @@ It prints tables and writes ``benchmarks/results/{ic_peers,full_model,startup}.j
    cynetdiff, EoN's ``basic_discrete_SIR`` and the plain NumPy frontier below.
    Every library gets the same graph and, in repetition r, the same seeds;
    building the graph or a library's model is not timed, running a cascade
-   (setting its seeds included) is. Reported: median seconds per cascade,
+   (setting its seeds included) is; sharesim, the NumPy frontier and
+   cynetdiff take turns and each cascade's time is the best of ``BEST_OF``
+   (3) runs of the same cascade. Reported: median seconds per cascade,
    edges examined per second (the mean out-degree sum of the activated,
    measured on sharesim's and the NumPy frontier's cascades, which are the same
    process, divided by each library's median time), each library's time as a
@@ -29,7 +31,8 @@ It prints tables and writes ``benchmarks/results/{ic_peers,full_model,startup}.j
    days of hourly ticks, one brand followed by 10% posting 3 times a day;
    each population in its own process: graph building, the rest of the
    set-up, the run, wall time per simulated day, exposures and feed items per
-   second, peak RSS (VmHWM, else ``ru_maxrss``).
+   second, peak RSS (VmHWM, else ``ru_maxrss``); and, for comparison, the
+   time and memory NetworkX's own generator takes for the same graph.
 3. ``startup``: ``sharesim --help`` and a 1,000-person, 7-day ``sharesim run``
    as whole processes.
 """
@@ -60,6 +63,9 @@ from sim.cascade import independent_cascade  # noqa: E402
 from sim.network import SocialGraph, holme_kim_ties  # noqa: E402
 
 LIBRARIES = ("sharesim", "numpy_frontier", "cynetdiff", "eon", "ndlib")
+BEST_OF = 3
+"""The fast libraries run each cascade (same seeds, same random numbers) this many
+times and keep the least time: a busy moment of a shared machine only adds time."""
 
 
 # --------------------------------------------------------------------------
@@ -124,10 +130,14 @@ def _networkx(graph: SocialGraph):
     return g
 
 
-def _timed(run) -> tuple[float, object]:
-    start = time.perf_counter()
-    value = run()
-    return time.perf_counter() - start, value
+def _timed(run, best_of: int = 1) -> tuple[float, object]:
+    """Seconds that ``run()`` takes (the least of ``best_of`` runs of the same work) and its value."""
+    spent = []
+    for _ in range(best_of):
+        start = time.perf_counter()
+        value = run()
+        spent.append(time.perf_counter() - start)
+    return min(spent), value
 
 
 def bench_ic(name: str, graph: SocialGraph, p: float, repeats: int, args) -> dict:
@@ -154,18 +164,18 @@ def bench_ic(name: str, graph: SocialGraph, p: float, repeats: int, args) -> dic
 
     # The fast ones take turns, so that a busy moment of the machine hits them alike.
     for r, seeds in enumerate(seed_sets):
-        t, cascade = _timed(lambda: independent_cascade(graph, seeds, p, np.random.default_rng(r)))
+        t, cascade = _timed(lambda: independent_cascade(graph, seeds, p, np.random.default_rng(r)), BEST_OF)
         times["sharesim"].append(t)
         activated["sharesim"].append(cascade.activated)
         examined.append(cascade.examined)
         generations.append(int(cascade.generation.max()))
         t, (count, ties) = _timed(lambda: numpy_frontier(graph.indptr, graph.indices, seeds, p,
-                                                          np.random.default_rng(r)))
+                                                          np.random.default_rng(r)), BEST_OF)
         times["numpy_frontier"].append(t)
         activated["numpy_frontier"].append(count)
         examined.append(ties)
         if model is not None:
-            t, count = _timed(lambda: cynetdiff_cascade(seeds))
+            t, count = _timed(lambda: cynetdiff_cascade(seeds), BEST_OF)
             times["cynetdiff"].append(t)
             activated["cynetdiff"].append(count)
 
@@ -279,8 +289,12 @@ def full_scenario(n: int, days: float):
     })
 
 
-def full_child(n: int, days: float) -> dict:
-    """Run one population and report its figures (called in a fresh process)."""
+def full_child(n: int, days: float, profile: Path | None = None) -> dict:
+    """Run one population and report its figures (called in a fresh process).
+
+    With ``profile``, the run (not the set-up) is profiled with pyinstrument
+    and the profile written there as text (the timings then include its overhead).
+    """
     import sim.model as model_module
     from sim import metrics
     from sim.feed import Feed
@@ -307,7 +321,15 @@ def full_child(n: int, days: float) -> dict:
     t0 = time.perf_counter()
     model = model_module.SharingModel(scenario)
     t1 = time.perf_counter()
-    model.run()
+    if profile is None:
+        model.run()
+    else:
+        from pyinstrument import Profiler
+
+        profiler = Profiler()
+        with profiler:
+            model.run()
+        profile.write_text(profiler.output_text(unicode=True, color=False))
     t2 = time.perf_counter()
     summary = metrics.summarize(model.run_log())
     t3 = time.perf_counter()
@@ -321,6 +343,17 @@ def full_child(n: int, days: float) -> dict:
         "reach": summary["reach"], "shares": summary["shares"],
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def networkx_child(n: int) -> dict:
+    """NetworkX's own powerlaw_cluster graph of ``n`` people, as sharesim built it before
+    large graphs were grown with NumPy (called in a fresh process)."""
+    import networkx as nx
+
+    start = time.perf_counter()
+    graph = nx.powerlaw_cluster_graph(n, 5, 0.3, seed=1)
+    nx.to_scipy_sparse_array(graph, nodelist=range(n), format="csr", dtype=np.int8)
+    return {"population": n, "seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
 
 
 def peak_rss_mb() -> float:
@@ -341,17 +374,31 @@ def peak_rss_mb() -> float:
 def part_full(args) -> list[dict]:
     rows = []
     for n in args.full_sizes:
-        out = subprocess.run([sys.executable, __file__, "--child-full", str(n), "--days", str(args.days)],
-                             capture_output=True, text=True, cwd=ROOT)
+        command = [sys.executable, __file__, "--child-full", str(n), "--days", str(args.days)]
+        out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
         if out.returncode != 0:
             print(out.stderr, file=sys.stderr)
             raise SystemExit(f"full model at {n} failed")
         row = json.loads(out.stdout.strip().splitlines()[-1])
+        if n <= args.networkx_up_to:
+            out = subprocess.run([sys.executable, __file__, "--child-networkx", str(n)],
+                                 capture_output=True, text=True, cwd=ROOT, check=True)
+            theirs = json.loads(out.stdout.strip().splitlines()[-1])
+            row["networkx_graph_seconds"], row["networkx_graph_peak_rss_mb"] = theirs["seconds"], theirs["peak_rss_mb"]
         rows.append(row)
         print(f"full model n={n:>9,}: graph {row['graph_seconds']:7.2f} s, set-up {row['setup_seconds']:6.2f} s, "
               f"{row['seconds_per_day']:7.3f} s per simulated day, {row['exposures_per_second'] / 1e6:6.3f} M "
               f"exposures/s, {row['feed_items_per_second'] / 1e6:6.2f} M feed items/s, "
               f"peak RSS {row['peak_rss_mb']:,.0f} MB")
+        if "networkx_graph_seconds" in row:
+            print(f"  the same graph by NetworkX's generator: {row['networkx_graph_seconds']:.2f} s, "
+                  f"peak RSS {row['networkx_graph_peak_rss_mb']:,.0f} MB")
+    if args.profile:
+        n = max(args.full_sizes)
+        profile = args.out / f"profile_full_model_{n}.txt"
+        subprocess.run([sys.executable, __file__, "--child-full", str(n), "--days", str(args.days),
+                        "--profile-to", str(profile)], capture_output=True, text=True, cwd=ROOT, check=True)
+        print(f"  profile of the full model's run at {n:,} people: {profile}")
     sizes = np.array([r["population"] for r in rows], dtype=float)
     if sizes.size > 1:
         for key in ("seconds_per_day", "peak_rss_mb", "graph_seconds"):
@@ -456,10 +503,12 @@ def markdown(ic: list[dict], full: list[dict], startup: dict | None, checks: lis
         lines += ["", "\\* extrapolated from the first iterations (a lower bound of NDlib's time).", ""]
     if full:
         lines += ["## Full model: powerlaw_cluster, mean degree 10, hourly ticks, 10% followers, 3 posts a day", "",
-                  "| people | days | graph build s | other set-up s | s per simulated day | exposures/s | feed items/s | peak RSS MB |",
-                  "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| people | days | graph build s | (NetworkX's: s, MB) | other set-up s | s per simulated day | exposures/s | feed items/s | peak RSS MB |",
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in full:
-            lines.append(f"| {r['population']:,} | {r['days']:g} | {r['graph_seconds']:.2f} | {r['setup_seconds']:.2f} | "
+            theirs = (f"{r['networkx_graph_seconds']:.1f} s, {r['networkx_graph_peak_rss_mb']:,.0f} MB"
+                      if "networkx_graph_seconds" in r else "–")
+            lines.append(f"| {r['population']:,} | {r['days']:g} | {r['graph_seconds']:.2f} | {theirs} | {r['setup_seconds']:.2f} | "
                          f"{r['seconds_per_day']:.3f} | {r['exposures_per_second']:,.0f} | "
                          f"{r['feed_items_per_second']:,.0f} | {r['peak_rss_mb']:,.0f} |")
         lines.append("")
@@ -502,6 +551,8 @@ def plots(ic: list[dict], full: list[dict], folder: Path) -> None:
         left.plot(n, [r["seconds_per_day"] for r in full], marker="o", label="seconds per simulated day")
         left.plot(n, [r["graph_seconds"] for r in full], marker="s", label="graph building (s)")
         left.plot(n, [r["setup_seconds"] for r in full], marker="^", label="other set-up (s)")
+        first = full[0]["seconds_per_day"]
+        left.plot(n, [first * k / n[0] for k in n], linestyle="--", color="gray", label="linear growth")
         right.plot(n, [r["peak_rss_mb"] for r in full], marker="o", color="tab:red", label="peak RSS (MB)")
         right.plot(n, [r["exposures_per_second"] for r in full], marker="s", color="tab:green", label="exposures per second")
         for axes in (left, right):
@@ -533,10 +584,19 @@ def main(argv=None) -> int:
     parser.add_argument("--ndlib-iterations", type=int, default=2, help="NDlib iterations timed on larger graphs")
     parser.add_argument("--eon-up-to", type=int, default=10**6, help="largest graph EoN runs on")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder (default benchmarks/results)")
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile the largest full-model run (pyinstrument) into the results folder")
+    parser.add_argument("--networkx-up-to", type=int, default=10**6,
+                        help="also time NetworkX's powerlaw_cluster generator up to this size (default 1e6)")
     parser.add_argument("--child-full", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-networkx", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--profile-to", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child_networkx:
+        print(json.dumps(networkx_child(args.child_networkx)))
+        return 0
     if args.child_full:
-        print(json.dumps(full_child(args.child_full, args.days)))
+        print(json.dumps(full_child(args.child_full, args.days, args.profile_to)))
         return 0
     if args.quick:
         args.sizes, args.full_sizes, args.repeats = [10**4], [10**4], 5

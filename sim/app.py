@@ -27,12 +27,15 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import matplotlib
 import matplotlib.colors
 
 matplotlib.use("Agg")  # no display on a server; Solara shows PNGs
+
+warnings.filterwarnings("ignore", message=r".*ComponentsView: `use_state` found despite early return")  # Mesa 3.3.1's, harmless
 
 import mesa
 import networkx as nx
@@ -64,6 +67,9 @@ MIXES = {
     "no altruists": {m.label: PROFILES[m].share for m in Motivation if m != Motivation.ALTRUIST},
 }
 """The motivation mixes offered by the dashboard: the study's, one type alone, or the study's without altruists."""
+
+SCENARIO_MIX = "as in the scenario"
+"""The mix control's position when the starting scenario has a mix of its own."""
 
 MOTIVATION_COLOURS = {  # one colour per type, the same in every figure of the demo
     Motivation.ALTRUIST: "#1f77b4", Motivation.SELECTIVE: "#ff7f0e", Motivation.PASSIONATE: "#2ca02c",
@@ -101,38 +107,53 @@ def demo_scenario(base: Scenario, posts_per_day: float, promotional: float, usef
                   network: str, people: int) -> Scenario:
     """The starting scenario with the dashboard's settings applied.
 
-    The sliders set every brand's posts per day and every post kind's
-    ``useful`` and ``promotional`` values; ``half_life_hours`` is the
-    attention half-life of the ordinary types, and the quick types (socials,
-    trendsetters) keep theirs in proportion. Follower and seeding counts are
-    capped at the population.
+    Only what was moved away from the starting position changes (a control
+    left alone keeps the scenario exactly as written). Posts per day apply to
+    every brand; ``useful`` and ``promotional`` to every kind of post;
+    ``half_life_hours`` is the attention half-life of the ordinary types, and
+    the quick types (socials, trendsetters) keep theirs in proportion.
+    Follower and seeding counts are capped at the population.
     """
+    start = dashboard_defaults(base)
+    moved = {key for key, value in dict(
+        posts_per_day=posts_per_day, promotional=promotional, useful=useful, attention_span=attention_span,
+        half_life_hours=half_life_hours, motivation_mix=motivation_mix, network=network,
+        people=people).items() if value != start[key]}
     data = base.resolved()
-    data["population"]["attention_span"] = int(attention_span)
-    data["population"]["motivations"] = MIXES[motivation_mix]
-    data["network"]["generator"] = network
-    if network == "edge_list":
-        data["population"]["size"] = None
-    else:
-        data["network"]["path"] = None
-        data["population"]["size"] = int(people)
-    size = data["population"]["size"] or 10**9
-    for brand in data["brands"]:
+    population, brands = data["population"], data["brands"]
+    if "attention_span" in moved:
+        population["attention_span"] = int(attention_span)
+    if "motivation_mix" in moved:
+        population["motivations"] = MIXES[motivation_mix]
+    if "network" in moved:
+        data["network"]["generator"] = network
+        if network != "edge_list":
+            data["network"]["path"] = None
+    if data["network"]["generator"] == "edge_list":
+        population["size"] = None                    # the edge list says who is there
+    elif "people" in moved or "network" in moved:
+        population["size"] = int(people)
+    size = population["size"] or 10**9
+    for brand in brands:
         if isinstance(brand["followers"], int):
             brand["followers"] = min(brand["followers"], size)
         campaign = brand["campaign"]
-        campaign["posts_per_day"] = float(posts_per_day)
-        campaign["schedule"] = None
+        if "posts_per_day" in moved:
+            campaign["posts_per_day"] = float(posts_per_day)
+            campaign["schedule"] = None
         for kind in campaign["content"]:
-            kind["promotional"] = float(promotional)
-            kind["qualities"]["useful"] = float(useful)
+            if "promotional" in moved:
+                kind["promotional"] = float(promotional)
+            if "useful" in moved:
+                kind["qualities"]["useful"] = float(useful)
         seeding = campaign["seeding"]
         for who in ("influencers", "employees", "random"):
             seeding[who] = min(seeding[who], size)
-    overrides = data["motivations"]
-    for m in Motivation:
-        own = (overrides.get(m.label) or {}).get("half_life_hours") or PROFILES[m].half_life_hours
-        overrides.setdefault(m.label, {})["half_life_hours"] = own * float(half_life_hours) / ORDINARY_HALF_LIFE
+    if "half_life_hours" in moved:
+        overrides = data["motivations"]
+        for m in Motivation:
+            own = (overrides.get(m.label) or {}).get("half_life_hours") or PROFILES[m].half_life_hours
+            overrides.setdefault(m.label, {})["half_life_hours"] = own * float(half_life_hours) / ORDINARY_HALF_LIFE
     return scenario_from_dict(data, source=f"demo ({base.name})")
 
 
@@ -152,7 +173,7 @@ class DemoModel(SharingModel):
     """
 
     def __init__(self, posts_per_day=None, promotional=None, useful=None, attention_span=None,
-                 half_life_hours=ORDINARY_HALF_LIFE, motivation_mix="study", network=None,
+                 half_life_hours=None, motivation_mix=None, network=None,
                  people=None, seed=None) -> None:
         base = starting_scenario()
         start = dashboard_defaults(base)
@@ -160,8 +181,12 @@ class DemoModel(SharingModel):
             posts_per_day=posts_per_day, promotional=promotional, useful=useful,
             attention_span=attention_span, half_life_hours=half_life_hours,
             motivation_mix=motivation_mix, network=network, people=people).items()}
-        scenario = demo_scenario(base, **settings)
         seed, self.notice = parse_seed(base.seed if seed is None else seed, base.seed)
+        try:
+            scenario = demo_scenario(base, **settings)
+        except ScenarioError as error:        # a combination the model refuses: say so, keep the start
+            scenario, settings = base, start
+            self.notice = f"{error}; showing the starting scenario instead"
         super().__init__(scenario, seed=seed, source=f"demo ({base.name})")
         self.settings = {**settings, "seed": seed}
 
@@ -173,7 +198,7 @@ class DemoModel(SharingModel):
         self.sample, self.positions, self.sample_edges = network_sample(self, SAMPLE_SIZE)
         self.shared = np.zeros(self.population, dtype=bool)            # has shared a brand post
         self.shares_by_motivation = np.zeros(len(Motivation), dtype=np.int64)
-        self.shares = 0
+        self.shares_so_far = 0
         self._logged = 0
 
     def step(self) -> None:
@@ -191,7 +216,7 @@ class DemoModel(SharingModel):
         self._logged = len(self.log)
         self.shared[people] = True
         self.shares_by_motivation += np.bincount(self.motivation[people], minlength=len(Motivation))
-        self.shares = int(self.shares_by_motivation.sum())
+        self.shares_so_far = int(self.shares_by_motivation.sum())
 
     def blind_followers(self) -> int:
         """Followers (of any brand) who no longer notice it."""
@@ -213,7 +238,7 @@ def dashboard_defaults(base: Scenario) -> dict:
     kinds = brand.campaign.content
     weight = sum(k.weight for k in kinds)
     mix = base.population.motivations
-    named = next((name for name, value in MIXES.items() if value == mix), "study")
+    named = next((name for name, value in MIXES.items() if value == mix), SCENARIO_MIX)
     return {
         "posts_per_day": float(brand.campaign.posts_per_day),
         "promotional": round(sum(k.weight * k.promotional for k in kinds) / weight, 2),
@@ -396,7 +421,7 @@ def run_facts(model: DemoModel) -> str:
     """Where the run stands, and the settings it was built with (Markdown)."""
     s = model.settings
     return (f"**Tick {model.tick} of {model.ticks}** ({model.clock()}) · reach {model.reach:,} · "
-            f"shares {model.shares:,} · followers {int(model.follows.sum()):,} · "
+            f"shares {model.shares_so_far:,} · followers {int(model.follows.sum()):,} · "
             f"unfollows {int(model.unfollowed.sum()):,}  \n"
             f"{model.population:,} people, {s['network']} · {s['posts_per_day']:g} posts per day · "
             f"promotional {s['promotional']:.2f} · useful {s['useful']:.2f} · attention span {s['attention_span']} · "
@@ -416,7 +441,7 @@ def model_params(base: Scenario) -> dict:
         "half_life_hours": Slider("Attention half-life (hours)", start["half_life_hours"], 1.0, 72.0, 1.0,
                                   dtype=float),
         "motivation_mix": {"type": "Select", "label": "Motivation mix", "value": start["motivation_mix"],
-                           "values": list(MIXES)},
+                           "values": list(MIXES) + ([SCENARIO_MIX] if start["motivation_mix"] == SCENARIO_MIX else [])},
         "network": {"type": "Select", "label": "Network", "value": start["network"], "values": networks},
         "people": Slider("People", start["people"], 100, max(10_000, start["people"]), 100),
         "seed": {"type": "InputText", "label": "Seed", "value": str(base.seed)},

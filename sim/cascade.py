@@ -90,7 +90,8 @@ def independent_cascade(graph: SocialGraph, seeds: np.ndarray, p: float,
     active = np.zeros(graph.size, dtype=bool)
     frontier = np.unique(np.asarray(seeds, dtype=np.int64))
     active[frontier] = True
-    people, sources, generations = [frontier], [np.full(frontier.size, BRAND, np.int64)], [np.zeros(frontier.size, np.int64)]
+    people, sources = [frontier], [np.full(frontier.size, BRAND, np.int64)]
+    generations = [np.zeros(frontier.size, np.int64)]
     examined, generation = 0, 0
     while frontier.size:
         starts = indptr[frontier]

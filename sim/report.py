@@ -324,7 +324,6 @@ def who(run: RunLog, summary: dict, scenario: dict | None) -> dict:
             "critics": int(np.union1d(left, offended).size),
             "unfollowed": int(left.size),
             "offended": int(offended.size),
-            "employees": int(employee.sum()),
             "employees_who_posted": int(is_employee.sum()),
         })
 
@@ -336,6 +335,7 @@ def who(run: RunLog, summary: dict, scenario: dict | None) -> dict:
                    for p, n in shares.groupby("person").size().items()]
     people_rows.sort(key=lambda row: (-row["reached_through"], -row["shares"], row["person"]))
     return {"by_motivation": by_type, "roles": roles, "top_people": people_rows[:TOP_PEOPLE],
+            "employees": int(employee.sum()),
             "offended_types": sorted(offended_types)}
 
 
@@ -563,6 +563,16 @@ def _png(draw, size=(7.5, 3.6)) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _drawn(folder: Path | None, name: str) -> str | None:
+    """A plot :func:`write_plots` already drew in the folder, as a data URI (None if absent)."""
+    import base64
+
+    path = None if folder is None else Path(folder) / name
+    if path is None or not path.is_file():
+        return None
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
 def _log_axes(axes) -> None:
     """Log-log axes whose ticks read as plain numbers, without crowded minor labels."""
     from matplotlib.ticker import NullFormatter, ScalarFormatter
@@ -676,7 +686,9 @@ REPORT_TEMPLATE = r"""<!DOCTYPE html>
     body { max-width: none; padding: 0; font-size: 10.5pt; }
     nav { display: none; }
     h2 { break-after: avoid; page-break-after: avoid; }
-    section, figure, table, .cards { break-inside: avoid; page-break-inside: avoid; }
+    figure, tr, .cards, .card { break-inside: avoid; page-break-inside: avoid; }
+    h3 { break-after: avoid; page-break-after: avoid; }
+    figure img { max-height: 10cm; width: auto; }
     a { color: inherit; text-decoration: none; }
   }
 </style>
@@ -708,7 +720,7 @@ still follow but no longer notice the brand.</p>
 <td>{{ "{:,}".format(r.customers_kept) }} of {{ "{:,}".format(r.customers_at_start) }}</td>
 <td>{{ "{:,}".format(r.advocates) }}</td>
 <td>{{ "{:,}".format(r.critics) }} <span class="muted">({{ r.unfollowed }} unfollowed, {{ r.offended }} offended)</span></td>
-<td>{{ r.employees_who_posted }} of {{ r.employees }}</td><td>none</td></tr>
+<td>{{ r.employees_who_posted }}</td><td>none</td></tr>
 {% endfor %}</table>
 <p class="note"><b>Prospects reached</b>: people who read a brand post and did not follow the brand at the start.
 <b>Customers kept</b>: followers at the start who still follow at the end.
@@ -716,7 +728,8 @@ still follow but no longer notice the brand.</p>
 <b>Critics</b>: followers who unfollowed, or who were offended: while following, they read the brand's own post
 with a provocative quality above 0, and their motivation is put off by provocation
 ({{ people.offended_types|join(", ") or "no type" }} in this run; provocateurs seek such posts).
-<b>Employees who posted</b>: employees (seeded by the campaign) who shared a brand post.
+<b>Employees who posted</b>: employees (seeded by the campaigns; {{ people.employees }} in this run) who
+shared the brand's post.
 <b>Co-creators</b>: none; sharesim scenarios have no co-created content.</p>
 <h3>By motivation</h3>
 <table><tr><th>motivation</th><th>people</th><th>reached</th><th>shared (people)</th><th>shares</th>
@@ -882,9 +895,11 @@ def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: 
     people, content, timing = who(run, summary, scenario), what(run, post_table), when(run, post_table)
     place, motives, spread = where(run, folder), why(summary, run), how(run, post_table, summary)
     figures = {
-        "reach": _png(lambda fig: _draw_reach_followers(fig, series, tick_hours, summary), size=(7.5, 4.5)),
+        "reach": _drawn(folder, "reach_followers.png")
+        or _png(lambda fig: _draw_reach_followers(fig, series, tick_hours, summary), size=(7.5, 4.5)),
         "attention": _png(lambda fig: _draw_attention(fig, timing)),
-        "motivation": _png(lambda fig: _draw_shares_by_motivation(fig, summary)),
+        "motivation": _drawn(folder, "shares_by_motivation.png")
+        or _png(lambda fig: _draw_shares_by_motivation(fig, summary)),
         "cascades": _png(lambda fig: _draw_generations(fig, spread, post_table)),
     }
     if place.get("available") and place["by_distance"]:
@@ -914,7 +929,8 @@ def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: 
 
 def write_html_report(folder: Path, run: RunLog, summary: dict, post_table: pd.DataFrame,
                       series: pd.DataFrame) -> Path:
-    """Write ``report.html`` into a run folder (reading its scenario.yaml and network.npz)."""
+    """Write ``report.html`` into a run folder, reading its scenario.yaml, network.npz and the
+    plots :func:`write_plots` drew there (each drawn afresh when missing)."""
     path = Path(folder) / REPORT_FILE
     path.write_text(render_report(run, summary, post_table, series, folder), encoding="utf-8")
     return path
@@ -926,7 +942,8 @@ def load_run_folder(folder: Path) -> RunLog:
 
     folder = Path(folder)
     if not folder.is_dir():
-        raise ScenarioError(f"{folder}: not a run folder (no such directory)")
+        what = "a file, not a directory" if folder.exists() else "no such directory"
+        raise ScenarioError(f"{folder}: not a run folder ({what})")
     missing = [name for name in RUN_FILES if not (folder / name).is_file()]
     if missing:
         raise ScenarioError(f"{folder}: not a run folder: missing {', '.join(missing)} "
@@ -949,21 +966,23 @@ def rebuild_report(folder: Path) -> Path:
 
     Everything is written to a hidden temporary folder first and moved into
     place only when complete, so a failure leaves the old files as they were.
+    Raises ScenarioError when the folder is not a readable, consistent run folder.
     """
     import os
     import shutil
 
     from sim.metrics import post_metrics, summarize, timeseries
+    from sim.scenario import ScenarioError
 
     folder = Path(folder)
     run = load_run_folder(folder)
-    posts = post_metrics(run)
-    summary = summarize(run, posts)
-    series = timeseries(run)
     staging = folder / f".report.partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
     try:
+        posts = post_metrics(run)
+        summary = summarize(run, posts)
+        series = timeseries(run)
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
         for name in ("scenario.yaml", NETWORK_FILE):
             if (folder / name).is_file():
                 shutil.copy2(folder / name, staging / name)
@@ -972,6 +991,11 @@ def rebuild_report(folder: Path) -> Path:
         written.append(write_html_report(staging, run, summary, posts, series))
         for path in written:
             os.replace(path, folder / path.name)
+    except (KeyError, ValueError, IndexError) as error:
+        raise ScenarioError(f"{folder}: the run folder's files do not fit together "
+                            f"({type(error).__name__}: {error}); run the scenario again") from None
+    except OSError as error:
+        raise ScenarioError(f"{folder}: cannot write the report there ({error.strerror or error})") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder / REPORT_FILE

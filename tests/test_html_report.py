@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 from html.parser import HTMLParser
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -218,7 +217,10 @@ def test_offended_critics_in_a_run(run_folder):
     read = events[(events["kind"] == "exposure") & events["post"].isin(dares) & (events["source"] == BRAND)]
     assert len(read) > 0 and roles["offended"] > 0
     assert roles["offended"] <= read["person"].nunique()
-    assert roles["employees"] == 20
+    assert who(result.log, summary, scenario=None)["employees"] == 20
+    employees = result.log.people.loc[result.log.people["employee"], "person"]
+    shared = events[(events["kind"] == "share") & events["person"].isin(employees)]["person"].nunique()
+    assert roles["employees_who_posted"] == shared
 
 
 def test_sharesim_report_rebuilds_the_same_report(run_folder, capsys):
@@ -262,3 +264,26 @@ def test_the_report_never_imports_the_model(run_folder):
     out = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
                          check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_sharesim_report_on_files_that_do_not_fit_together(run_folder, tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder[0], folder)
+    people = pd.read_csv(folder / "people.csv").drop(columns=["follows_0"])
+    people.to_csv(folder / "people.csv", index=False)
+    before = (folder / "report.html").read_bytes()
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "do not fit together" in err and "follows_0" in err and "Traceback" not in err
+    assert (folder / "report.html").read_bytes() == before          # the old report is untouched
+    assert not any(p.name.startswith(".report") for p in folder.iterdir())
+
+
+def test_a_run_where_nothing_happened_still_has_a_report():
+    run = make_run([])
+    table = post_metrics(run)
+    page = parse(render_report(run, summarize(run, table), table, timeseries(run), folder=None))
+    assert set(SECTIONS) <= page.ids
+    assert "Nobody shared a brand post" in page.text and "0 people" in page.text
