@@ -529,7 +529,8 @@ def by_motivation(run: RunLog, events: EventArrays | None = None) -> dict[str, d
     events = EventArrays.of(run) if events is None else events
     n_types = len(MOTIVATIONS)
     labels = run.people["motivation"].astype(str).str.lower() if len(run.people) else pd.Series([], dtype=str)
-    person_type = pd.Categorical(labels, categories=list(MOTIVATIONS)).codes.astype(np.int64)
+    known = {name: code for code, name in enumerate(MOTIVATIONS)}      # other labels (IC's "none"): -1
+    person_type = pd.Series(labels).map(known).fillna(-1).to_numpy(dtype=np.int64)
 
     def per_type(mask: np.ndarray) -> np.ndarray:
         rows = events.person_row[mask]

@@ -70,6 +70,9 @@ def summary_table(summary: dict) -> str:
         ("new follows", _count(summary["new_follows"])),
         ("blinded (still following, not noticing)", _count(summary["blinded"])),
     ]
+    if "activated" in summary:              # the independent_cascade preset
+        headline += [("activated (seeds included)", _count(summary["activated"])),
+                     ("activated fraction", _percent(summary["activated_fraction"]))]
     label_width = max(len(label) for label, _ in headline)
     value_width = max(len(value) for _, value in headline)
     lines = [title, ""]

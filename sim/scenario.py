@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .motivations import QUALITIES, AUDIENCES, Motivation
 
@@ -23,6 +23,17 @@ MotivationName = Literal["altruist", "selective", "passionate", "social",
                          "trendsetter", "provocateur", "careerist"]
 Quality = Literal["useful", "personal", "topical", "inspiring", "novel", "provocative", "professional"]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def _within_a_day(hours: tuple[float, float]) -> tuple[float, float]:
+    start, end = hours
+    if not (0 <= start < end <= 24):
+        raise ValueError("must be [start, end] with 0 <= start < end <= 24")
+    return hours
+
+
+HoursOfDay = Annotated[tuple[float, float], AfterValidator(_within_a_day)]
+"""A span of hours within a day, [start, end)."""
 GENERATORS = ("barabasi_albert", "watts_strogatz", "powerlaw_cluster", "stochastic_block", "edge_list")
 
 assert set(typing.get_args(MotivationName)) == {m.label for m in Motivation}
@@ -53,18 +64,10 @@ class Population(Section):
         30.0, ge=0, description="friends', news and entertainment items arriving per hour (IBM 2011)")
     friend_share_priority: float = Field(
         2.0, ge=1, description="feeds sink a friend's share this many times more slowly than a brand page's post")
-    active_hours: tuple[float, float] = Field(
+    active_hours: HoursOfDay = Field(
         (7.0, 23.0), description="hours of the day when people read their feeds [start, end)")
     follow_probability: Share = Field(
         0.05, description="chance that a non-follower who reads a fully appealing post, shared by a friend of trust 1, follows the brand")
-
-    @field_validator("active_hours")
-    @classmethod
-    def _hours_of_day(cls, value):
-        start, end = value
-        if not (0 <= start < end <= 24):
-            raise ValueError("must be [start, end] with 0 <= start < end <= 24")
-        return value
 
 
 class Network(Section):
@@ -110,21 +113,13 @@ class Seeding(Section):
 
 class Campaign(Section):
     posts_per_day: float = Field(3.0, ge=0)
-    posting_window: tuple[float, float] = Field(
+    posting_window: HoursOfDay = Field(
         (9.0, 21.0), description="hours of the day over which posts_per_day are spread evenly")
     schedule: list[ScheduledPost] | None = Field(None, description="explicit posts; replaces posts_per_day")
     content: list[Content] = Field(
         default_factory=lambda: [Content(kind="post", qualities={"useful": 0.5}, promotional=0.2)],
         min_length=1)
     seeding: Seeding = Field(default_factory=Seeding)
-
-    @field_validator("posting_window")
-    @classmethod
-    def _window(cls, value):
-        start, end = value
-        if not (0 <= start < end <= 24):
-            raise ValueError("must be [start, end] with 0 <= start < end <= 24")
-        return value
 
 
 class Brand(Section):
