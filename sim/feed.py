@@ -104,18 +104,45 @@ class Feed:
             self._incoming = []
 
 
+@dataclass(frozen=True)
+class Background:
+    """Friends', news and entertainment items flowing into every feed.
+
+    per_hour: items per hour while people are up (``active_hours``).
+    at_night: the rate outside the active hours, as a share of ``per_hour``
+        (friends sleep too, but news and far-away friends do not).
+    """
+
+    per_hour: float
+    active_hours: tuple[float, float] = (0.0, 24.0)
+    at_night: float = 1.0
+
+    def _weighted_hours(self, time: np.ndarray) -> np.ndarray:
+        """Hours since the start of the run, night hours counted at ``at_night``."""
+        start, end = self.active_hours
+        day, hour = np.divmod(np.asarray(time, dtype=float), 24.0)
+        per_day = (end - start) + self.at_night * (24.0 - (end - start))
+        today = (self.at_night * np.minimum(hour, start) + np.clip(hour - start, 0.0, end - start)
+                 + self.at_night * np.maximum(hour - end, 0.0))
+        return day * per_day + today
+
+    def expected(self, since: np.ndarray, until: np.ndarray) -> np.ndarray:
+        """Mean number of background items arriving between two moments (hours)."""
+        return self.per_hour * np.maximum(self._weighted_hours(until) - self._weighted_hours(since), 0.0)
+
+
 def read_newest_first(items: Items, session_at: np.ndarray, attention_span: np.ndarray,
-                      background_per_hour: float, rng: np.random.Generator,
+                      background: Background, rng: np.random.Generator,
                       friend_priority: float = 1.0) -> np.ndarray:
     """Which of a session's brand items the reader gets to (a bool mask).
 
     Each reader goes through their feed newest first and reads
     ``attention_span`` items. An item's rank is the number of brand items
     newer than it plus the background items that arrived after it: between
-    consecutive brand items, a Poisson number with mean
-    ``background_per_hour`` times the gap in hours. Feeds favour what friends
-    pass on: a friend's share is pushed down ``friend_priority`` times more
-    slowly than a post from a brand page.
+    consecutive brand items, a Poisson number with the mean that
+    ``background`` expects over the gap. Feeds favour what friends pass on:
+    a friend's share is pushed down ``friend_priority`` times more slowly
+    than a post from a brand page.
     """
     n = len(items)
     if n == 0:
@@ -127,10 +154,9 @@ def read_newest_first(items: Items, session_at: np.ndarray, attention_span: np.n
     first[1:] = person[1:] != person[:-1]
     group_start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
     newer = np.where(first, session_at[person], np.roll(arrival, 1))
-    gap_hours = np.maximum(newer - arrival, 0.0)
-    background = rng.poisson(background_per_hour * gap_hours)
-    total = np.cumsum(background)
-    background_newer = total - total[group_start] + background[group_start]
+    arrived = rng.poisson(background.expected(since=arrival, until=newer))
+    total = np.cumsum(arrived)
+    background_newer = total - total[group_start] + arrived[group_start]
     from_friend = items.source[order] >= 0
     background_newer = np.where(from_friend, background_newer / friend_priority, background_newer)
     rank = (np.arange(n) - group_start) + background_newer

@@ -33,7 +33,7 @@ import pandas as pd
 from .agents import Brand, Person
 from .content import PostTable, attention, plan_campaign
 from .events import BRAND, NO_POST, EventKind, EventLog, RunLog
-from .feed import Feed, Items, read_newest_first
+from .feed import Background, Feed, Items, read_newest_first
 from .motivations import AUDIENCES, QUALITIES, Motivation, MotivationTable, study_mix, with_overrides
 from .network import SocialGraph, build_network
 from .scenario import Scenario, ScenarioError
@@ -85,6 +85,9 @@ class SharingModel(mesa.Model):
 
         self.posts = PostTable()
         self.feed = Feed()
+        population = scenario.population
+        self.background = Background(population.background_items_per_hour, population.active_hours,
+                                     population.background_at_night)
         self.seen: dict[int, np.ndarray] = {}     # post -> who has read it
         self.reached = np.zeros(self.population, dtype=bool)
         self.reach = 0
@@ -241,8 +244,7 @@ class SharingModel(mesa.Model):
     def _read_feeds(self) -> None:
         self._sessions()
         shown = self.feed.take_session(self._in_session, self._session_at)
-        read = read_newest_first(shown, self._session_at, self.attention_span,
-                                 self.scenario.population.background_items_per_hour, self.rng,
+        read = read_newest_first(shown, self._session_at, self.attention_span, self.background, self.rng,
                                  self.scenario.population.friend_share_priority)
         items = shown.subset(read)
         brand = self.posts.brand[items.post].astype(np.int64)

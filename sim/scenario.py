@@ -62,6 +62,8 @@ class Population(Section):
     attention_span: int = Field(20, ge=1, description="items read per session, newest first")
     background_items_per_hour: float = Field(
         30.0, ge=0, description="friends', news and entertainment items arriving per hour (IBM 2011)")
+    background_at_night: Share = Field(
+        0.25, description="background rate outside active_hours, as a share of the daytime rate")
     friend_share_priority: float = Field(
         2.0, ge=1, description="feeds sink a friend's share this many times more slowly than a brand page's post")
     active_hours: HoursOfDay = Field(
