@@ -49,7 +49,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from .scenario import ScenarioError, load_scenario, scenario_from_dict
+from .scenario import ScenarioError, load_scenario, read_yaml, scenario_from_dict
 
 METRICS = ("reach", "reach_rate", "shares", "engagement_rate", "unfollow_rate", "net_followers")
 """The metrics compared, per replication (units: people, share of the
@@ -125,15 +125,7 @@ def load_strategies(path: str | Path) -> Experiment:
     allowed.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: strategies file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise ScenarioError(f"{path}{where}: not a valid YAML strategies file: "
-                            f"{getattr(error, 'problem', None) or error}") from None
+    data = read_yaml(path, "strategies")
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: a strategies file is a mapping: name, base, baseline, strategies")
     try:
@@ -146,7 +138,7 @@ def load_strategies(path: str | Path) -> Experiment:
         if not base_source.is_file():
             raise ScenarioError(f"{path}: base: scenario file not found: {base_source}")
         base_scenario = load_scenario(base_source)
-        base_data = yaml.safe_load(base_source.read_text(encoding="utf-8"))
+        base_data = read_yaml(base_source)
     else:
         base_source, base_data = path, spec.base
         base_scenario = _validated(base_data, base_source, f"{path}: base")
@@ -170,7 +162,7 @@ def sweep_experiment(path: str | Path, settings: list[str]) -> Experiment:
     the values of one or two ``--set PATH=V1,V2,...`` parameters."""
     path = Path(path)
     scenario = load_scenario(path)
-    base_data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    base_data = read_yaml(path)
     if not 1 <= len(settings) <= 2:
         raise ScenarioError(f"--set: give one or two parameters to sweep, e.g. "
                             f"--set brands.0.campaign.posts_per_day=1,2,4,8 (got {len(settings)})")

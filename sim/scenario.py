@@ -212,10 +212,15 @@ class Scenario(Section):
 def load_scenario(path: str | Path) -> Scenario:
     """Read, validate and complete a scenario file, or raise ScenarioError."""
     path = Path(path)
+    return scenario_from_dict(read_yaml(path, "scenario"), source=path)
+
+
+def read_yaml(path: Path, what: str = "scenario"):
+    """A YAML file's data, read with the safe loader (no Python objects), or ScenarioError."""
     if not path.is_file():
-        raise ScenarioError(f"{path}: scenario file not found")
+        raise ScenarioError(f"{path}: {what} file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not a text file (expected UTF-8 YAML)") from None
     except yaml.YAMLError as error:
@@ -223,7 +228,6 @@ def load_scenario(path: str | Path) -> Scenario:
         where = f":{mark.line + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise ScenarioError(f"{path}{where}: not valid YAML: {problem}") from None
-    return scenario_from_dict(data, source=path)
 
 
 def scenario_from_dict(data, source: str | Path = "<scenario>") -> Scenario:
