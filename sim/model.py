@@ -138,7 +138,6 @@ class SharingModel(mesa.Model):
     def _make_brands(self, source: str) -> None:
         """Give each brand its initial followers, seeds and planned posts; make the agents."""
         brands, n = self.scenario.brands, self.population
-        topics = self.scenario.population.topics
         self.follows = np.zeros((n, len(brands)), dtype=bool)
         self.seeded = np.zeros((n, len(brands)), dtype=bool)
         self.employee = np.zeros((n, len(brands)), dtype=bool)
@@ -164,7 +163,7 @@ class SharingModel(mesa.Model):
         self.unfollowed = np.zeros_like(self.follows)
         self.fatigue = np.zeros(self.follows.shape)
         self.fatigue_at = np.zeros(self.follows.shape)      # hours when last updated
-        self.brand_topic = np.array([topics.index(brand.topic) for brand in brands])
+        self.share_boost = np.array([brand.campaign.seeding.share_boost for brand in brands])
 
     def _initial_followers(self, brand, b: int, source: str) -> np.ndarray:
         """The people who follow a brand at the start: a fraction, a count, or Lab42's distribution."""
@@ -311,7 +310,7 @@ class SharingModel(mesa.Model):
         published = (self.posts.tick[first.post] - 1) * self.tick_hours
         age_hours = self._session_at[first.person] - published
         boost = np.where(self.seeded[first.person, brand] & (first.source == BRAND),
-                         self._share_boost()[brand], 1.0)
+                         self.share_boost[brand], 1.0)
         chance = (self.table.share_probability[motivation] * self.relevance(first.person, first.post)
                   * attention(age_hours, self.table.half_life_hours[motivation]) * boost)
         shares = first.subset(self.rng.random(len(first)) < np.minimum(chance, 1.0))
@@ -322,9 +321,6 @@ class SharingModel(mesa.Model):
         self.counts.shares = len(shares)
         target, post, sharer = self._audiences(shares.person, shares.post)
         self.feed.deliver(target, post, sharer, self._session_at[sharer])
-
-    def _share_boost(self) -> np.ndarray:
-        return np.array([b.campaign.seeding.share_boost for b in self.scenario.brands])
 
     def _audiences(self, sharer: np.ndarray, post: np.ndarray):
         """Who receives each share: (target, post, sharer) arrays, one row per delivery.

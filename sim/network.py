@@ -13,7 +13,6 @@ contact (a careerist's audience).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import networkx as nx
 import numpy as np

@@ -9,7 +9,7 @@ import pytest
 from sim.content import attention
 from sim.events import BRAND
 from sim.model import SharingModel
-from sim.motivations import PROFILES, QUALITIES, Motivation
+from sim.motivations import PROFILES, Motivation
 from tests.conftest import small_scenario
 
 

@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import cli, report
-from tests.conftest import ROOT
 
 BASE = {"name": "prop", "seed": 1, "duration_days": 1,
         "population": {"size": 150}, "brands": [{"name": "Acme", "followers": 0.2}]}
