@@ -42,7 +42,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Iterable, Iterator, NamedTuple
+from typing import Annotated, Any, Iterator, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from .scenario import ScenarioError, load_scenario, read_yaml, scenario_from_dict
+from .stats import CONFIDENCE, Difference, Estimate, estimate, paired_difference, replication_seeds
 
 METRICS = ("reach", "reach_rate", "shares", "engagement_rate", "unfollow_rate", "net_followers")
 """The metrics compared, per replication (units: people, share of the
@@ -60,7 +61,6 @@ RECORDED = ("reach", "reach_rate", "impressions", "shares", "engagement_rate", "
             "followers_end", "net_followers", "new_follows", "unfollows", "unfollow_rate", "blinded")
 """The columns of comparison.csv kept per replication (from sim.metrics.summarize)."""
 
-CONFIDENCE = 0.95
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
@@ -301,17 +301,6 @@ class Replication(NamedTuple):
         return f"{self.index:03d}-{self.replication:04d}.json"
 
 
-def replication_seeds(base_seed: int, count: int) -> list[int]:
-    """The seed of replication 0..count-1, shared by every strategy.
-
-    ``SeedSequence.spawn`` gives independent, well-mixed child streams; the
-    i-th child does not depend on ``count``, so more replications extend a
-    finished experiment without changing its first ones.
-    """
-    children = np.random.SeedSequence(base_seed).spawn(count)
-    return [int(child.generate_state(1)[0]) for child in children]
-
-
 def fingerprint(scenario: dict, seed: int) -> str:
     """A short hash of what a replication computes from."""
     text = json.dumps({"scenario": scenario, "seed": seed}, sort_keys=True)
@@ -453,38 +442,13 @@ def _write_atomically(path: Path, text: str) -> None:
 # --------------------------------------------------------------------------
 # Statistics
 
-class Estimate(NamedTuple):
-    """A mean over replications with its 95% confidence interval (Student's t)."""
-
-    mean: float
-    low: float
-    high: float
-    n: int
-
-
-class PairedDifference(NamedTuple):
-    """Strategy minus baseline, replication by replication: mean, 95% CI, p-value
-    of the paired t-test (``scipy.stats.ttest_rel``)."""
-
-    mean: float
-    low: float
-    high: float
-    pvalue: float
-    n: int
-
-    @property
-    def clear(self) -> bool:
-        """True when the 95% CI excludes zero."""
-        return self.low > 0 or self.high < 0
-
-
 @dataclass(frozen=True)
 class StrategyResult:
     """One strategy's estimates, its differences from the baseline and the verdict."""
 
     name: str
     estimates: dict[str, Estimate]
-    differences: dict[str, PairedDifference]
+    differences: dict[str, Difference]
     verdict: str
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -509,47 +473,12 @@ class Comparison:
                            for _, r, u in points)]
 
 
-def estimate(values: Iterable[float], confidence: float = CONFIDENCE) -> Estimate:
-    """Mean and Student-t confidence interval of independent replications."""
-    from scipy import stats
-
-    x = np.asarray(list(values), dtype=float)
-    if x.size == 0:
-        raise ValueError("no replications")
-    if x.size < 2 or np.all(x == x[0]):
-        # One value, or no spread: the interval is the value itself.
-        return Estimate(float(x[0]), float(x[0]), float(x[0]), int(x.size))
-    mean = float(x.mean())
-    low, high = stats.t.interval(confidence, x.size - 1, loc=mean, scale=stats.sem(x))
-    return Estimate(mean, float(low), float(high), int(x.size))
-
-
-def paired_difference(values: Iterable[float], baseline: Iterable[float],
-                      confidence: float = CONFIDENCE) -> PairedDifference:
-    """Mean of ``values - baseline`` (paired by replication), its CI and p-value."""
-    from scipy import stats
-
-    x, y = np.asarray(list(values), dtype=float), np.asarray(list(baseline), dtype=float)
-    if x.shape != y.shape or x.size == 0:
-        raise ValueError("paired samples need the same, non-zero number of replications")
-    difference = x - y
-    if np.all(difference == difference[0]):
-        # No spread in the differences: the t statistic is 0/0 or d/0. The
-        # difference is then known exactly: p = 1 for none, 0 for any other.
-        d = float(difference[0])
-        return PairedDifference(d, d, d, 1.0 if d == 0 else 0.0, int(x.size))
-    test = stats.ttest_rel(x, y)
-    interval = test.confidence_interval(confidence)
-    return PairedDifference(float(difference.mean()), float(interval.low), float(interval.high),
-                            float(test.pvalue), int(x.size))
-
-
 VERDICT_WORDS = {"reach": ("more reach", "less reach", "reach"),
                  "shares": ("more shares", "fewer shares", "shares"),
                  "unfollow_rate": ("more unfollows", "fewer unfollows", "unfollows")}
 
 
-def verdict(differences: dict[str, PairedDifference]) -> str:
+def verdict(differences: dict[str, Difference]) -> str:
     """Plain words: "more reach, no clear change in shares or unfollows"."""
     clear, unclear = [], []
     for metric, (more, fewer, noun) in VERDICT_WORDS.items():

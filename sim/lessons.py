@@ -36,6 +36,7 @@ import yaml
 from .events import BRAND
 from .motivations import PROFILES, Motivation
 from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
+from .stats import replication_seeds
 
 TEACHING = Path(__file__).resolve().parents[1] / "scenarios" / "teaching"
 """Where the lessons live."""
@@ -136,11 +137,6 @@ class Findings:
     text: str
     facts: dict
     figures: list[str] = field(default_factory=list)
-
-
-def replication_seeds(seed: int, replications: int) -> list[int]:
-    """Independent seeds for the replications, the same for every variant (paired runs)."""
-    return [int(child.generate_state(1)[0]) for child in np.random.SeedSequence(seed).spawn(replications)]
 
 
 def run_lesson(lesson: Lesson, folder: Path | None = None) -> Findings:

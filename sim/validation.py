@@ -36,47 +36,15 @@ from .events import BRAND, RunLog
 from .report import hours_to_share_of_reach
 from .motivations import QUALITIES, Motivation
 from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
+from .stats import Difference, Estimate, estimate, independent_difference, paired_difference, replication_seeds
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 """Where the ready scenarios live (the project's ``scenarios/`` folder)."""
 
-CONFIDENCE = 0.95
 FRACTION = (0.0, 1.0)
 
 SEEDS = 50
 """Fact 8: people seeded on each side of the influencers-versus-random comparison."""
-
-
-# --------------------------------------------------------------------------
-# Estimates over replications
-# --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Estimate:
-    """A quantity measured over replications: its mean and 95% interval."""
-
-    mean: float
-    low: float
-    high: float
-    values: tuple[float, ...] = ()
-
-    @classmethod
-    def of(cls, values, within: tuple[float, float] | None = None) -> "Estimate":
-        """Student-t interval of the mean of ``values`` (NaN values are left out),
-        clipped to ``within`` for a quantity that cannot leave it (a fraction)."""
-        from scipy import stats
-
-        data = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
-        if data.size == 0:
-            return cls(math.nan, math.nan, math.nan, ())
-        mean = float(data.mean())
-        if data.size < 2 or np.all(data == data[0]):
-            return cls(mean, mean, mean, tuple(data))
-        half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size))
-        low, high = mean - half, mean + half
-        if within is not None:
-            low, high = max(low, within[0]), min(high, within[1])
-        return cls(mean, low, high, tuple(data))
 
 
 @dataclass(frozen=True)
@@ -131,9 +99,8 @@ class Suite:
     _cache: dict = field(default_factory=dict)
 
     def seeds(self, base: int) -> list[int]:
-        """Independent child seeds of ``base`` (numpy SeedSequence.spawn)."""
-        children = np.random.SeedSequence(base).spawn(self.replications)
-        return [int(child.generate_state(1)[0]) for child in children]
+        """Independent child seeds of ``base`` (see sim.stats.replication_seeds)."""
+        return replication_seeds(base, self.replications)
 
     def sized(self, data: dict) -> dict:
         """A scenario mapping resized to the suite's population and days."""
@@ -251,7 +218,7 @@ def _across(suite: Suite, ready: dict[str, dict], names, measure, low=-math.inf,
     estimates = {}
     for name in names:
         scenario = scenario_from_dict(suite.sized(ready[name]), source=name)
-        estimates[name] = Estimate.of([measure(m) for m in suite.runs(name, scenario)], within)
+        estimates[name] = estimate([measure(m) for m in suite.runs(name, scenario)], within=within)
     return _worst(estimates, lambda v: min(v - low, high - v))
 
 
@@ -306,7 +273,7 @@ def run_checks(suite: Suite, folder: Path = SCENARIOS) -> list[Check]:
         campaign["seeding"] = {"influencers": 10, "employees": 0, "random": 0}
         data["brands"][0]["followers"] = 100
     runs = _variant(suite, launch, "equal_quality", "product_launch, one kind of post", equal_quality)
-    e = Estimate.of([max_to_median_reach(m) for m in runs])
+    e = estimate([max_to_median_reach(m) for m in runs])
     checks.append(Check(3, "3", "one kind of post, 100 followers, 10 hubs seeded: largest reach / median reach",
                         ">= 3", "Weng, Flammini, Vespignani & Menczer 2012", e, "ratio", e.mean >= 3))
 
@@ -362,7 +329,7 @@ def run_checks(suite: Suite, folder: Path = SCENARIOS) -> list[Check]:
                     seeding("influencers"))
     anyone = _variant(suite, launch, "seed_random", f"product_launch, {SEEDS} random people seeded",
                       seeding("random"))
-    ratio = Estimate.of([h.summary["reach"] / max(r.summary["reach"], 1) for h, r in zip(hubs, anyone)])
+    ratio = estimate([h.summary["reach"] / max(r.summary["reach"], 1) for h, r in zip(hubs, anyone)])
     difference = _paired(hubs, anyone, lambda m: m.summary["reach"])
     checks.append(Check(8, "8", f"reach seeding {SEEDS} top influencers / seeding {SEEDS} random people, no followers",
                         "> 1", "Hinz, Skiera, Barrot & Becker 2011", ratio, "ratio", difference.low > 0))
@@ -372,9 +339,9 @@ def run_checks(suite: Suite, folder: Path = SCENARIOS) -> list[Check]:
     return checks
 
 
-def _paired(a: list[Measured], b: list[Measured], measure) -> Estimate:
-    """Interval of the mean paired difference measure(a) - measure(b) (same seeds)."""
-    return Estimate.of([measure(x) - measure(y) for x, y in zip(a, b)])
+def _paired(a: list[Measured], b: list[Measured], measure) -> Difference:
+    """``measure(a) - measure(b)``, replication by replication (the same seeds on both sides)."""
+    return paired_difference([measure(x) for x in a], [measure(y) for y in b])
 
 
 CASCADES_PER_REPLICATION = 20
@@ -428,19 +395,9 @@ def _independent_cascade_check(suite: Suite, folder: Path) -> Check:
                  e.low <= 0 <= e.high)
 
 
-def _welch(a, b) -> Estimate:
+def _welch(a, b) -> Difference:
     """Difference of two independent samples' means with its Welch 95% interval."""
-    from scipy import stats
-
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    difference = float(a.mean() - b.mean())
-    error = math.sqrt(va + vb)
-    if error == 0:
-        return Estimate(difference, difference, difference)
-    freedom = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, freedom) * error)
-    return Estimate(difference, difference - half, difference + half)
+    return independent_difference(a, b)
 
 
 MOTIVATION_CONTENT = {quality: {"kind": quality, "weight": 1.0, "qualities": {quality: 0.8}, "promotional": 0.0}
@@ -470,13 +427,13 @@ def _motivation_checks(suite: Suite, launch: dict) -> list[Check]:
         def margin(m, quality=quality):
             rates = share_rate_by_kind(m).fillna(0.0)
             return float(rates.get(quality, 0.0) - rates.drop(quality, errors="ignore").max())
-        margins[label] = Estimate.of([1000 * margin(m) for m in runs])
+        margins[label] = estimate([1000 * margin(m) for m in runs])
     worst = min(margins, key=lambda label: margins[label].low)
     e = margins[worst]
     passed = all(estimate.low > 0 for estimate in margins.values())
     checks = [Check(9, "9a", f"one-type populations: shares per 1,000 readings, own kind minus best other "
                              f"(lowest: {worst})", "> 0", source, e, "per_1000", passed)]
-    early = Estimate.of([early_share_fraction(m, "trendsetter", 6.0) for m in by_type["trendsetter"]], FRACTION)
+    early = estimate([early_share_fraction(m, "trendsetter", 6.0) for m in by_type["trendsetter"]], within=FRACTION)
     checks.append(Check(9, "9b", "trendsetters: their shares made in a post's first 6 hours",
                         ">= 50%", source, early, "percent", early.mean >= 0.5))
     return checks

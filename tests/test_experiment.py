@@ -19,9 +19,8 @@ import yaml
 
 import sim.experiment as experiment
 from sim.cli import main
-from sim.experiment import (METRICS, Comparison, Estimate, PairedDifference, StrategyResult, compare,
-                            load_strategies, paired_difference, replication_seeds, run_replications,
-                            verdict)
+from sim.experiment import METRICS, Comparison, StrategyResult, compare, load_strategies, run_replications, verdict
+from sim.stats import Difference, Estimate, estimate, paired_difference, replication_seeds
 from tests.conftest import ROOT, SCENARIOS, SMALL
 
 # A smaller world than conftest's: replications must be cheap.
@@ -54,7 +53,7 @@ def test_identical_strategies_differ_by_exactly_zero(tmp_path):
         result = compare(table, plan)
 
     for metric in METRICS:
-        assert result["b"].differences[metric] == PairedDifference(0.0, 0.0, 0.0, 1.0, 3)
+        assert result["b"].differences[metric] == Difference(0.0, 0.0, 0.0, 1.0, 3)
     assert result["b"].verdict == "no clear change in reach, shares or unfollows"
     # Replication i uses one seed for all strategies, and another seed than replication j.
     seeds = table.pivot(index="replication", columns="strategy", values="seed")
@@ -84,13 +83,13 @@ def test_paired_statistics_against_scipy():
     assert d.mean == pytest.approx(np.mean(other - base))
     # A constant, non-zero difference is known exactly.
     assert paired_difference(base + 2, base)[:4] == pytest.approx((2, 2, 2, 0.0))
-    e = experiment.estimate(base)
+    e = estimate(base)
     assert e.low < e.mean < e.high and e.mean == pytest.approx(base.mean())
 
 
 def test_verdict_and_pareto_front_in_plain_words():
-    up, down, flat = (PairedDifference(5, 1, 9, 0.01, 10), PairedDifference(-5, -9, -1, 0.01, 10),
-                      PairedDifference(0.1, -1, 1, 0.8, 10))
+    up, down, flat = (Difference(5, 1, 9, 0.01, 10), Difference(-5, -9, -1, 0.01, 10),
+                      Difference(0.1, -1, 1, 0.8, 10))
     assert verdict({"reach": up, "shares": up, "unfollow_rate": flat}) == \
         "more reach, more shares, no clear change in unfollows"
     assert verdict({"reach": flat, "shares": down, "unfollow_rate": down}) == \

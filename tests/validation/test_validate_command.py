@@ -11,18 +11,19 @@ from scipy import stats
 import sim.validation as validation
 from sim.cli import main
 from sim.report import hours_to_share_of_reach
-from sim.validation import (Check, Estimate, Suite, _across, _welch, never_reshared, ready_scenarios,
+from sim.stats import Estimate, estimate
+from sim.validation import (Check, Suite, _across, _welch, never_reshared, ready_scenarios,
                             validation_table)
 from test_metrics import HAND_EVENTS, make_run  # tests/ is on sys.path
 
 
 def test_interval_of_the_mean():
-    e = Estimate.of([1.0, 2.0, 3.0])
+    e = estimate([1.0, 2.0, 3.0])
     half = stats.t.ppf(0.975, 2) * 1.0 / math.sqrt(3)       # sd 1, n 3
     assert (e.mean, e.low, e.high) == pytest.approx((2.0, 2.0 - half, 2.0 + half))
-    clipped = Estimate.of([0.9, 1.0, 1.0], within=(0.0, 1.0))
+    clipped = estimate([0.9, 1.0, 1.0], within=(0.0, 1.0))
     assert clipped.high == 1.0 and clipped.low < clipped.mean
-    assert Estimate.of([0.5, math.nan, 0.5]).values == (0.5, 0.5)
+    assert estimate([0.5, math.nan, 0.5]).n == 2
 
 
 def test_welch_interval_contains_zero_for_one_sample_not_for_shifted():
@@ -59,7 +60,7 @@ def test_a_viral_world_fails_fact_1():
 
 def test_table_shows_target_source_value_and_result():
     checks = [Check(1, "1a", "shares never reshared", ">= 90%", "Goel et al. 2012",
-                    Estimate(0.95, 0.93, 0.97), "percent", True),
+                    Estimate(0.95, 0.93, 0.97, 5), "percent", True),
               Check(7, "7", "preset vs peers", "interval contains 0", "cynetdiff", None, "percent", None,
                     note="not yet available")]
     text = validation_table(checks)
@@ -74,7 +75,7 @@ def test_exit_status_follows_the_checks(monkeypatch, capsys, passed, status):
     def fake(suite, folder=validation.SCENARIOS):
         assert suite.replications == 4
         return [Check(5, "5", "engagement rate", "0.02% to 2%", "Rival IQ 2023",
-                      Estimate(0.004, 0.003, 0.005), "percent", passed)]
+                      Estimate(0.004, 0.003, 0.005, 5), "percent", passed)]
     monkeypatch.setattr(validation, "run_checks", fake)
     assert main(["validate", "-r", "4"]) == status
     out = capsys.readouterr().out
