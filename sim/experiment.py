@@ -34,7 +34,6 @@ DataCollector rows that a comparison does not need.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
@@ -49,7 +48,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from .scenario import ScenarioError, load_scenario, read_yaml, scenario_from_dict
+from .scenario import ScenarioError, load_scenario, read_yaml, scenario_from_dict, with_overrides
 from .stats import CONFIDENCE, Difference, Estimate, estimate, paired_difference, replication_seeds
 
 METRICS = ("reach", "reach_rate", "shares", "engagement_rate", "unfollow_rate", "net_followers")
@@ -150,7 +149,7 @@ def load_strategies(path: str | Path) -> Experiment:
     scenarios = {}
     for name, overrides in spec.strategies.items():
         where = f"{path}: strategy '{name}'"
-        changed = apply_overrides(base_data, overrides or {}, where)
+        changed = with_overrides(base_data, overrides or {}, where)
         scenarios[name] = _validated(changed, base_source, where).resolved()
     _check_common_seed(scenarios, base_scenario.seed, f"{path}: strategy")
     return Experiment(name=spec.name or path.stem, source=base_source, scenarios=scenarios,
@@ -178,7 +177,7 @@ def sweep_experiment(path: str | Path, settings: list[str]) -> Experiment:
     for cell in grid:
         name = ",".join(f"{label}={_compact(v)}" for label, v in zip(labels, cell.values()))
         where = f"{path}: --set " + ", ".join(f"{p}={_compact(v)}" for p, v in cell.items())
-        changed = apply_overrides(base_data, cell, where)
+        changed = with_overrides(base_data, cell, where)
         scenarios[name] = _validated(changed, path, where).resolved()
         cell_settings[name] = cell
     _check_common_seed(scenarios, scenario.seed, f"{path}: --set")
@@ -192,47 +191,6 @@ def _check_common_seed(scenarios: dict[str, dict], seed: int, where: str) -> Non
         if scenario["seed"] != seed:
             raise ScenarioError(f"{where} '{name}': seed: every strategy shares the base's seed {seed} "
                                 f"(replication i of every strategy uses the same seed); change it in the base")
-
-
-def apply_overrides(base: dict, overrides: dict, where: str = "overrides") -> dict:
-    """A copy of scenario data with overrides merged in.
-
-    An override is a dotted path (``brands.0.campaign.posts_per_day: 8``) or a
-    nested mapping (``brands: {0: {campaign: {posts_per_day: 8}}}``); numbers in
-    a path index lists. Mappings merge into mappings; any other value (a
-    number, a list such as a content mix) replaces what was there. Unknown
-    fields are left for the scenario's validation to name.
-    """
-    data = copy.deepcopy(base)
-    for path, value in overrides.items():
-        _merge(data, str(path).split("."), value, where, [])
-    return data
-
-
-def _merge(container, keys: list[str], value, where: str, trail: list[str]) -> None:
-    key, rest = keys[0], keys[1:]
-    here = ".".join(trail + [key])
-    if isinstance(container, list):
-        if not key.isdigit() or int(key) >= len(container):
-            raise ScenarioError(f"{where}: {here}: no such item; {'.'.join(trail) or 'the list'} has "
-                                f"{len(container)} item(s), numbered 0 to {len(container) - 1}")
-        key = int(key)
-        current = container[key]
-    else:
-        current = container.get(key)
-    if rest:
-        if not isinstance(current, (dict, list)) and rest[0].isdigit():
-            raise ScenarioError(f"{where}: {here}.{rest[0]}: no such item; the base scenario has no list "
-                                f"{here} to index (write the list in the base)")
-        if not isinstance(current, (dict, list)):
-            current = {}
-            container[key] = current
-        _merge(current, rest, value, where, trail + [str(key)])
-    elif isinstance(value, dict) and isinstance(current, (dict, list)):
-        for inner, inner_value in value.items():
-            _merge(current, str(inner).split("."), inner_value, where, trail + [str(key)])
-    else:
-        container[key] = copy.deepcopy(value)
 
 
 def _validated(data, source: Path, where: str):

@@ -23,7 +23,6 @@ numbers into ``outputs/lessons/NN_name/`` (or ``--out``) and prints the text.
 
 from __future__ import annotations
 
-import copy
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ import yaml
 
 from .events import BRAND
 from .motivations import PROFILES, Motivation
-from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
+from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict, with_overrides
 from .stats import replication_seeds
 
 TEACHING = Path(__file__).resolve().parents[1] / "scenarios" / "teaching"
@@ -67,7 +66,7 @@ class Lesson:
         """The lesson's scenario with one variant's changes applied."""
         base = load_scenario(self.scenario_path)
         where = f"{self.text_path} (variant {variant!r})"
-        return scenario_from_dict(with_changes(base.resolved(), self.variants[variant], where), source=where)
+        return scenario_from_dict(with_overrides(base.resolved(), self.variants[variant], where), source=where)
 
 
 def all_lessons(folder: Path = TEACHING) -> list[Lesson]:
@@ -95,24 +94,6 @@ def read_lesson(text_path: Path) -> Lesson:
                   analysis=header["analysis"], replications=int(header.get("replications", 1)),
                   variants=dict(header.get("variants") or {"as written": {}}), scenario_path=scenario_path,
                   text_path=text_path, text=parts[2].strip())
-
-
-def with_changes(data: dict, changes: dict, source: str) -> dict:
-    """A copy of a scenario mapping with dotted-path changes (``brands.0.campaign.posts_per_day``)."""
-    data = copy.deepcopy(data)
-    for path, value in (changes or {}).items():
-        keys = str(path).split(".")
-        target = data
-        try:
-            for key in keys[:-1]:
-                target = target[int(key)] if isinstance(target, list) else target[key]
-            if isinstance(target, list):
-                target[int(keys[-1])] = value
-            else:
-                target[keys[-1]] = value
-        except (KeyError, IndexError, ValueError, TypeError):
-            raise ScenarioError(f"{source}: {path}: no such place in the scenario") from None
-    return data
 
 
 # --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ path (``brands.0.campaign.posts_per_day``) or the line, and what is allowed.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import typing
 from pathlib import Path
@@ -423,3 +424,47 @@ def save_scenario(scenario: Scenario, path: Path) -> None:
     """Write the resolved scenario (every default filled in) as YAML."""
     data = scenario.resolved()
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------
+# Overrides: the one way to change a scenario (strategies, sweeps, lessons, validation)
+
+def with_overrides(base: dict, overrides: dict | None, where: str = "overrides") -> dict:
+    """A copy of scenario data with overrides merged in.
+
+    An override is a dotted path (``brands.0.campaign.posts_per_day: 8``) or a
+    nested mapping (``brands: {0: {campaign: {posts_per_day: 8}}}``); numbers in
+    a path index lists. Mappings merge into mappings; any other value (a
+    number, a list such as a content mix) replaces what was there. Unknown
+    fields are left for the scenario's validation to name.
+    """
+    data = copy.deepcopy(base)
+    for path, value in (overrides or {}).items():
+        _merge(data, str(path).split("."), value, where, [])
+    return data
+
+
+def _merge(container, keys: list[str], value, where: str, trail: list[str]) -> None:
+    key, rest = keys[0], keys[1:]
+    here = ".".join(trail + [key])
+    if isinstance(container, list):
+        if not key.isdigit() or int(key) >= len(container):
+            raise ScenarioError(f"{where}: {here}: no such item; {'.'.join(trail) or 'the list'} has "
+                                f"{len(container)} item(s), numbered 0 to {len(container) - 1}")
+        key = int(key)
+        current = container[key]
+    else:
+        current = container.get(key)
+    if rest:
+        if not isinstance(current, (dict, list)) and rest[0].isdigit():
+            raise ScenarioError(f"{where}: {here}.{rest[0]}: no such item; the base scenario has no list "
+                                f"{here} to index (write the list in the base)")
+        if not isinstance(current, (dict, list)):
+            current = {}
+            container[key] = current
+        _merge(current, rest, value, where, trail + [str(key)])
+    elif isinstance(value, dict) and isinstance(current, (dict, list)):
+        for inner, inner_value in value.items():
+            _merge(current, str(inner).split("."), inner_value, where, trail + [str(key)])
+    else:
+        container[key] = copy.deepcopy(value)

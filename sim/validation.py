@@ -35,7 +35,7 @@ import pandas as pd
 from .events import BRAND, RunLog
 from .report import hours_to_share_of_reach
 from .motivations import QUALITIES, Motivation
-from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
+from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict, with_overrides
 from .stats import Difference, Estimate, estimate, independent_difference, paired_difference, replication_seeds
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -222,18 +222,19 @@ def _across(suite: Suite, ready: dict[str, dict], names, measure, low=-math.inf,
     return _worst(estimates, lambda v: min(v - low, high - v))
 
 
-def _variant(suite: Suite, base: dict, key: str, source: str, change: Callable[[dict], None]) -> list[Measured]:
-    """Replications of a copy of ``base`` changed by ``change`` (seeds of the base)."""
-    import copy
-
-    data = copy.deepcopy(suite.sized(base))
-    change(data)
-    data["name"] = key
+def _variant(suite: Suite, base: dict, key: str, source: str, overrides: dict) -> list[Measured]:
+    """Replications of ``base`` with dotted-path ``overrides`` (the seeds of the base)."""
+    data = with_overrides(suite.sized(base), {**overrides, "name": key}, source)
     return suite.runs(key, scenario_from_dict(data, source=source), base_seed=base.get("seed", 0))
 
 
-def _campaign(data: dict) -> dict:
-    return data["brands"][0]["campaign"]
+CAMPAIGN = "brands.0.campaign"
+"""The first brand's campaign, the one every focused variant changes."""
+
+
+def _seeding(influencers: int = 0, employees: int = 0, random: int = 0) -> dict:
+    return {f"{CAMPAIGN}.seeding.influencers": influencers, f"{CAMPAIGN}.seeding.employees": employees,
+            f"{CAMPAIGN}.seeding.random": random}
 
 
 def run_checks(suite: Suite, folder: Path = SCENARIOS) -> list[Check]:
@@ -265,13 +266,9 @@ def run_checks(suite: Suite, folder: Path = SCENARIOS) -> list[Check]:
                         "<= 48 h", source, e, "hours", ok))
 
     # 3. Limited attention alone makes popularity heavy-tailed.
-    def equal_quality(data):
-        campaign = _campaign(data)
-        campaign["content"] = [{"kind": "post", "weight": 1.0, "qualities": {"useful": 0.6, "inspiring": 0.4},
-                                "promotional": 0.1}]
-        campaign["posts_per_day"] = 6
-        campaign["seeding"] = {"influencers": 10, "employees": 0, "random": 0}
-        data["brands"][0]["followers"] = 100
+    equal_quality = {f"{CAMPAIGN}.content": [{"kind": "post", "weight": 1.0, "promotional": 0.1,
+                                              "qualities": {"useful": 0.6, "inspiring": 0.4}}],
+                     f"{CAMPAIGN}.posts_per_day": 6, **_seeding(influencers=10), "brands.0.followers": 100}
     runs = _variant(suite, launch, "equal_quality", "product_launch, one kind of post", equal_quality)
     e = estimate([max_to_median_reach(m) for m in runs])
     checks.append(Check(3, "3", "one kind of post, 100 followers, 10 hubs seeded: largest reach / median reach",
@@ -279,21 +276,17 @@ def run_checks(suite: Suite, folder: Path = SCENARIOS) -> list[Check]:
 
     # 4. People unfollow brands that post too much or promotionally, and first stop looking.
     source = "Kwak, Chun & Moon 2011; ExactTarget 2011"
-    def cadence(rate):
-        def change(data):
-            _campaign(data)["posts_per_day"] = rate
-        return change
-    low = _variant(suite, launch, "posts_per_day_1", "product_launch, 1 post a day", cadence(1))
-    high = _variant(suite, launch, "posts_per_day_10", "product_launch, 10 posts a day", cadence(10))
+    low = _variant(suite, launch, "posts_per_day_1", "product_launch, 1 post a day",
+                   {f"{CAMPAIGN}.posts_per_day": 1})
+    high = _variant(suite, launch, "posts_per_day_10", "product_launch, 10 posts a day",
+                    {f"{CAMPAIGN}.posts_per_day": 10})
     e = _paired(high, low, lambda m: m.summary["unfollow_rate"])
     checks.append(Check(4, "4a", "unfollow rate at 10 posts a day minus at 1 a day",
                         "> 0", source, e, "percent", e.low > 0))
 
-    def promotional(level):
-        def change(data):
-            for item in _campaign(data)["content"]:
-                item["promotional"] = level
-        return change
+    def promotional(level: float) -> dict:
+        kinds = range(len(launch["brands"][0]["campaign"]["content"]))
+        return {f"{CAMPAIGN}.content.{k}.promotional": level for k in kinds}
     low = _variant(suite, launch, "promotional_0.1", "product_launch, promotional 0.1", promotional(0.1))
     high = _variant(suite, launch, "promotional_0.9", "product_launch, promotional 0.9", promotional(0.9))
     e = _paired(high, low, lambda m: m.summary["unfollow_rate"])
@@ -320,15 +313,10 @@ def run_checks(suite: Suite, folder: Path = SCENARIOS) -> list[Check]:
     checks.append(_independent_cascade_check(suite, folder))
 
     # 8. Seeding hubs pays.
-    def seeding(kind):
-        def change(data):
-            data["brands"][0]["followers"] = 0
-            _campaign(data)["seeding"] = {"influencers": 0, "employees": 0, "random": 0, kind: SEEDS}
-        return change
     hubs = _variant(suite, launch, "seed_influencers", f"product_launch, {SEEDS} influencers seeded",
-                    seeding("influencers"))
+                    {"brands.0.followers": 0, **_seeding(influencers=SEEDS)})
     anyone = _variant(suite, launch, "seed_random", f"product_launch, {SEEDS} random people seeded",
-                      seeding("random"))
+                      {"brands.0.followers": 0, **_seeding(random=SEEDS)})
     ratio = estimate([h.summary["reach"] / max(r.summary["reach"], 1) for h, r in zip(hubs, anyone)])
     difference = _paired(hubs, anyone, lambda m: m.summary["reach"])
     checks.append(Check(8, "8", f"reach seeding {SEEDS} top influencers / seeding {SEEDS} random people, no followers",
@@ -414,13 +402,9 @@ def _motivation_checks(suite: Suite, launch: dict) -> list[Check]:
     margins = {}
     by_type = {}
     for label, quality in ANSWERS_TO.items():
-        def one_type(data, label=label):
-            data["population"] = {**data.get("population", {}), "motivations": {label: 1.0}}
-            data["brands"][0]["followers"] = 1.0
-            campaign = _campaign(data)
-            campaign["content"] = list(MOTIVATION_CONTENT.values())
-            campaign["posts_per_day"] = 7
-            campaign["seeding"] = {"influencers": 0, "employees": 0, "random": 0}
+        one_type = {"population.motivations": {label: 1.0}, "brands.0.followers": 1.0,
+                    f"{CAMPAIGN}.content": list(MOTIVATION_CONTENT.values()), f"{CAMPAIGN}.posts_per_day": 7,
+                    **_seeding()}
         runs = _variant(suite, launch, f"only_{label}", f"product_launch, only {label}s", one_type)
         by_type[label] = runs
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
 
-from sim.scenario import scenario_from_dict
+from sim.scenario import scenario_from_dict, with_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -25,15 +24,9 @@ SMALL = {
 
 
 def small_scenario(**changes):
-    """The SMALL scenario with top-level or dotted-path changes applied."""
-    data = copy.deepcopy(SMALL)
-    for path, value in changes.items():
-        keys = path.split("__")
-        target = data
-        for key in keys[:-1]:
-            target = target[int(key)] if isinstance(target, list) else target.setdefault(key, {})
-        target[keys[-1]] = value
-    return scenario_from_dict(data)
+    """The SMALL scenario with changes: top-level fields, or paths written with ``__`` for dots."""
+    overrides = {path.replace("__", "."): value for path, value in changes.items()}
+    return scenario_from_dict(with_overrides(SMALL, overrides))
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import time
 import pandas as pd
 import pytest
 
-from sim.lessons import all_lessons, run_lesson, with_changes
+from sim.lessons import all_lessons, run_lesson
+from sim.scenario import with_overrides
 from sim.motivations import PROFILES, Motivation
 from sim.scenario import ScenarioError
 from tests.conftest import ROOT
@@ -149,7 +150,7 @@ def test_an_unknown_lesson_or_a_foreign_folder_is_a_clear_error(tmp_path):
 
 def test_variant_changes_name_their_place_when_wrong():
     data = {"brands": [{"campaign": {"posts_per_day": 3}}]}
-    assert with_changes(data, {"brands.0.campaign.posts_per_day": 10}, "x")["brands"][0]["campaign"]["posts_per_day"] == 10
+    assert with_overrides(data, {"brands.0.campaign.posts_per_day": 10}, "x")["brands"][0]["campaign"]["posts_per_day"] == 10
     assert data["brands"][0]["campaign"]["posts_per_day"] == 3
-    with pytest.raises(ScenarioError, match="brands.3.campaign"):
-        with_changes(data, {"brands.3.campaign.posts_per_day": 1}, "x")
+    with pytest.raises(ScenarioError, match=r"brands\.3: no such item"):
+        with_overrides(data, {"brands.3.campaign.posts_per_day": 1}, "x")

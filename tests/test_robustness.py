@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import cli, report
+from sim.scenario import with_overrides
 
 BASE = {"name": "prop", "seed": 1, "duration_days": 1,
         "population": {"size": 150}, "brands": [{"name": "Acme", "followers": 0.2}]}
@@ -31,16 +32,8 @@ def run_cli(*args) -> tuple[int, str]:
 
 
 def with_value(path: str, value) -> dict:
-    data = yaml.safe_load(yaml.safe_dump(BASE))
-    keys = path.split(".")
-    target = data
-    for key in keys[:-1]:
-        target = target[int(key)] if isinstance(target, list) else target.setdefault(key, {})
-    if isinstance(target, list):
-        target[int(keys[-1])] = value
-    else:
-        target[keys[-1]] = value
-    return data
+    """BASE with one dotted path set to ``value``."""
+    return with_overrides(BASE, {path: value})
 
 
 VALID = {
