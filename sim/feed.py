@@ -2,7 +2,7 @@
 
 Brand posts and friends' shares of them wait in people's feeds. A person
 reads a session's feed newest first and stops after ``attention_span``
-items; friends' posts, news and entertainment (DOMAIN.md §2: people are
+items; friends' posts, news and entertainment (docs/domain.md §2: people are
 there mostly for friends, news and fun) arrive all the time, at
 ``background_items_per_hour``, and push older items down. Only the brand
 items are stored: the background is drawn when a session happens, as the

@@ -43,7 +43,7 @@ FEED_MEMORY_HOURS = 48.0
 
 LAB42_BRANDS_FOLLOWED = [  # (share of Twitter users, fewest, most brands followed): Lab42, August 2011
     (0.106, 0, 0), (0.306, 1, 5), (0.196, 6, 10), (0.178, 11, 20),
-    (0.116, 21, 30),  # not in the article: the remaining 11.6% (see DOMAIN.md §3)
+    (0.116, 21, 30),  # not in the article: the remaining 11.6% (see docs/domain.md §3)
     (0.098, 31, 50),
 ]
 

@@ -1,7 +1,7 @@
 """The seven sharing motivations and what each responds to.
 
 Beyond's "The Science of Sharing" (UK panel, 2012) sorted social-media users
-by the dominant reason they share (DOMAIN.md §1). The whole behaviour of a
+by the dominant reason they share (docs/domain.md §1). The whole behaviour of a
 type is one row of :data:`PROFILES`: its share of the population, the post
 qualities it answers to, whom it shares with, how fast a post stops holding
 its attention, how much it trusts and is trusted, and how much a brand can
@@ -9,7 +9,7 @@ ask of it before it stops noticing. The model reads these rows as arrays;
 no branch of the model code is specific to a type.
 
 Figures marked *study* come from the Beyond study; everything else is a
-judgement made to reproduce VALIDATION.md, and ``docs/model.md`` says so.
+judgement made to reproduce docs/validation-targets.md, and ``docs/model.md`` says so.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class Profile:
     attention_span: int | None = None
 
 
-# What each type passes on, to whom, and how long a post holds it (DOMAIN.md §1).
+# What each type passes on, to whom, and how long a post holds it (docs/domain.md §1).
 PROFILES: dict[Motivation, Profile] = {
     # whatever may help others, promotions and discounts included; to everyone
     Motivation.ALTRUIST: Profile(0.396, {"useful": 1.0}),

@@ -1,6 +1,6 @@
 """Validation: does the model reproduce what is known about sharing?
 
-``/work/shared/VALIDATION.md`` (copied into ``docs/model.md``) lists nine
+``docs/validation-targets.md`` (copied into ``docs/model.md``) lists nine
 stylised facts from research on online sharing, each with a figure, its
 source and a check in sharesim. :func:`run_checks` runs the ready scenarios
 (``scenarios/*.yaml``) and a few focused variants of them, each over a few
@@ -51,7 +51,7 @@ SEEDS = 50
 class Check:
     """One test of one stylised fact, and its outcome.
 
-    fact: the row of VALIDATION.md (1-9); code: ``1a``, ``1b`` ...;
+    fact: the row of docs/validation-targets.md (1-9); code: ``1a``, ``1b`` ...;
     what: the quantity measured; target: the bound it must meet;
     source: where the figure comes from; estimate: the model's value;
     unit: how to print it (``percent``, ``ratio``, ``hours``, ``people``);
@@ -238,7 +238,7 @@ def _seeding(influencers: int = 0, employees: int = 0, random: int = 0) -> dict:
 
 
 def run_checks(suite: Suite, folder: Path = SCENARIOS) -> list[Check]:
-    """Every check of VALIDATION.md, in order."""
+    """Every check of docs/validation-targets.md, in order."""
     ready = ready_scenarios(folder)
     names = list(ready)
     if "product_launch" not in ready or "over_posting" not in ready:
@@ -393,7 +393,7 @@ MOTIVATION_CONTENT = {quality: {"kind": quality, "weight": 1.0, "qualities": {qu
 """One kind of post per quality, each strong in that quality alone."""
 
 ANSWERS_TO = {m.label: quality for m, quality in zip(Motivation, QUALITIES)}
-"""The quality each type answers to (DOMAIN.md §1; the order of QUALITIES)."""
+"""The quality each type answers to (docs/domain.md §1; the order of QUALITIES)."""
 
 
 def _motivation_checks(suite: Suite, launch: dict) -> list[Check]:
@@ -458,7 +458,7 @@ FACTS = {
     8: "Seeding hubs pays",
     9: "Motivations matter",
 }
-"""The stylised facts of VALIDATION.md, by row."""
+"""The stylised facts of docs/validation-targets.md, by row."""
 
 
 def validation_table(checks: list[Check]) -> str:

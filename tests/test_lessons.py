@@ -45,7 +45,7 @@ def test_six_lessons_each_with_its_scenario_and_a_complete_text():
         for section in SECTIONS:
             assert section in lesson.text, f"{lesson.text_path.name}: missing {section!r}"
         sources = lesson.text.split("## Sources", 1)[1]
-        assert "DOMAIN.md" in sources or "VALIDATION.md" in sources, lesson.text_path.name
+        assert "docs/domain.md" in sources or "docs/validation-targets.md" in sources, lesson.text_path.name
         for variant in lesson.variants:
             lesson.scenario(variant)          # every variant is a valid scenario
 
@@ -67,7 +67,7 @@ def test_lesson_1_most_exposures_come_from_the_brand_and_shares_stop_at_once(ran
     facts = ran["never_spread"][0].facts
     assert facts["shares"] > 20, "the lesson needs shares to count"
     assert facts["exposures_from_brand"] > 0.9
-    assert facts["share_never_reshared"] >= 0.9          # VALIDATION.md row 1
+    assert facts["share_never_reshared"] >= 0.9          # docs/validation-targets.md row 1
     assert f"{facts['share_never_reshared']:.1%}" in ran["never_spread"][0].text
 
 

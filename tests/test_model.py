@@ -150,7 +150,7 @@ def test_followers_see_a_modest_share_of_each_post():
     events = model.log.to_frame()
     direct = events[(events.kind == "exposure") & (events.source == BRAND)]
     per_post = direct.groupby("post").person.nunique() / model.followers_start.sum()
-    assert 0.02 <= per_post.median() <= 0.25     # organic reach (VALIDATION.md #6)
+    assert 0.02 <= per_post.median() <= 0.25     # organic reach (docs/validation-targets.md #6)
 
 
 def test_same_seed_same_events_other_seed_other_events():

@@ -1,4 +1,4 @@
-"""The stylised facts of VALIDATION.md hold, at a size CI can afford.
+"""The stylised facts of docs/validation-targets.md hold, at a size CI can afford.
 
 The same checks as ``sharesim validate`` (sim/validation.py), on generated
 networks of 5,000 people instead of 10,000 (the ego-Facebook graph keeps its
