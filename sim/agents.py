@@ -47,15 +47,20 @@ class Person(mesa.Agent):
         return bool(self.model.reached[self.index])
 
     def follows(self, brand: "Brand") -> bool:
-        return bool(self.model.follows[self.index, brand.index])
+        return bool(self.model.followers.follows[self.index, brand.index])
 
     def fatigue(self, brand: "Brand") -> float:
-        """Fatigue with the brand now (decayed to the current tick)."""
-        return float(self.model.fatigue_now(np.array([self.index]), brand.index)[0])
+        """Fatigue with the brand now (decayed to the end of the current tick)."""
+        return float(self.model.followers.fatigue_now(np.array([self.index]), brand.index, at=self._now)[0])
 
     def is_blind_to(self, brand: "Brand") -> bool:
         """Whether fatigue has made this person stop noticing the brand."""
-        return bool(self.model.blind_to(np.array([self.index]), brand.index)[0])
+        return bool(self.model.followers.blind_to(np.array([self.index]), brand.index, at=self._now)[0])
+
+    @property
+    def _now(self) -> float:
+        """Hours since the start, at the end of the current tick."""
+        return self.model.tick * self.model.tick_hours
 
 
 class Brand(mesa.Agent):
@@ -68,7 +73,7 @@ class Brand(mesa.Agent):
 
     @property
     def followers(self) -> int:
-        return int(np.count_nonzero(self.model.follows[:, self.index]))
+        return self.model.followers.count(self.index)
 
     @property
     def posts_published(self) -> int:

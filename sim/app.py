@@ -191,7 +191,7 @@ class DemoModel(SharingModel):
         self.settings = {**settings, "seed": seed}
 
         reporters = dict(self.datacollector.model_reporters)
-        reporters["unfollows (total)"] = lambda m: int(m.unfollowed.sum())
+        reporters["unfollows (total)"] = lambda m: int(m.followers.unfollowed.sum())
         reporters["blind followers"] = lambda m: m.blind_followers()
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self.datacollector.collect(self)
@@ -219,12 +219,9 @@ class DemoModel(SharingModel):
         self.shares_so_far = int(self.shares_by_motivation.sum())
 
     def blind_followers(self) -> int:
-        """Followers (of any brand) who no longer notice it."""
-        total = 0
-        for b in range(self.follows.shape[1]):
-            people = np.flatnonzero(self.follows[:, b])
-            total += int(self.blind_to(people, b).sum())
-        return total
+        """Followers (of any brand) who no longer notice it, at the end of this tick."""
+        now = self.tick * self.tick_hours
+        return sum(self.followers.blind_followers(b, at=now) for b in range(len(self.scenario.brands)))
 
     def clock(self) -> str:
         """The current time of the run, e.g. 'day 2, 14:00'."""
@@ -260,7 +257,7 @@ def network_sample(model: SharingModel, size: int, seed: int | None = None):
     """
     rng = np.random.default_rng(model.seed if seed is None else seed)  # not the model's rng: drawing changes no result
     graph = model.graph.to_networkx().to_undirected()
-    followers = np.flatnonzero(model.follows[:, 0])
+    followers = np.flatnonzero(model.followers.follows[:, 0])
     start = int(rng.choice(followers)) if followers.size else int(rng.integers(model.population))
     people = [start] + [v for _, v in nx.bfs_edges(graph, start)]
     if len(people) < size:  # a graph in pieces: fill up with random others
@@ -298,7 +295,7 @@ class NetworkFigure:
         ax.add_collection(LineCollection(xy[model.sample_edges], colors="#cccccc", linewidths=0.4, zorder=1))
         self.colours = np.array([matplotlib.colors.to_rgba(MOTIVATION_COLOURS[Motivation(int(m))])
                                  for m in model.motivation[model.sample]])
-        follower = model.follows[model.sample].any(axis=1)
+        follower = model.followers.follows[model.sample].any(axis=1)
         self.people = {marker: (model.sample[who], ax.scatter(xy[who, 0], xy[who, 1], marker=marker, s=28,
                                                               linewidths=0, zorder=3), who)
                        for marker, who in (("o", ~follower), ("s", follower))}
@@ -324,7 +321,7 @@ class NetworkFigure:
             dots.set_facecolors(colours)
             dots.set_sizes(np.where(model.shared[people], 70, 28))
         self.rings.set_offsets(xy[model.shared[model.sample]].reshape(-1, 2))
-        self.crosses.set_offsets(xy[model.unfollowed[model.sample].any(axis=1)].reshape(-1, 2))
+        self.crosses.set_offsets(xy[model.followers.unfollowed[model.sample].any(axis=1)].reshape(-1, 2))
         self.title.set_text(f"{model.clock()}: reached {model.reach:,} of {model.population:,} people"
                             f" ({len(model.sample)} shown)")
         return self.figure
@@ -421,8 +418,8 @@ def run_facts(model: DemoModel) -> str:
     """Where the run stands, and the settings it was built with (Markdown)."""
     s = model.settings
     return (f"**Tick {model.tick} of {model.ticks}** ({model.clock()}) · reach {model.reach:,} · "
-            f"shares {model.shares_so_far:,} · followers {int(model.follows.sum()):,} · "
-            f"unfollows {int(model.unfollowed.sum()):,}  \n"
+            f"shares {model.shares_so_far:,} · followers {int(model.followers.follows.sum()):,} · "
+            f"unfollows {int(model.followers.unfollowed.sum()):,}  \n"
             f"{model.population:,} people, {s['network']} · {s['posts_per_day']:g} posts per day · "
             f"promotional {s['promotional']:.2f} · useful {s['useful']:.2f} · attention span {s['attention_span']} · "
             f"half-life {s['half_life_hours']:g} h · mix {s['motivation_mix']} · seed {s['seed']} "

@@ -34,6 +34,7 @@ from .agents import Brand, Person
 from .content import PostTable, attention, plan_campaign
 from .events import BRAND, NO_POST, EventKind, EventLog, RunLog
 from .feed import Background, Feed, Items, read_newest_first
+from .followers import Followers, reading_fatigue
 from .motivations import AUDIENCES, QUALITIES, Motivation, MotivationTable, study_mix, with_overrides
 from .network import SocialGraph, build_network
 from .scenario import Scenario, ScenarioError
@@ -103,7 +104,7 @@ class SharingModel(mesa.Model):
             "follows": lambda m: m.counts.follows,
             "unfollows": lambda m: m.counts.unfollows,
             "blind": lambda m: m.counts.blind,
-            "followers": lambda m: int(np.count_nonzero(m.follows)),
+            "followers": lambda m: int(np.count_nonzero(m.followers.follows)),
             "reach": lambda m: m.reach,
         })
         self.datacollector.collect(self)
@@ -138,13 +139,15 @@ class SharingModel(mesa.Model):
     def _make_brands(self, source: str) -> None:
         """Give each brand its initial followers, seeds and planned posts; make the agents."""
         brands, n = self.scenario.brands, self.population
-        self.follows = np.zeros((n, len(brands)), dtype=bool)
+        tolerance = self.table.fatigue_tolerance[self.motivation]
+        self.followers = Followers(n, len(brands), self.scenario.fatigue, tolerance)
+        follows = self.followers.follows
         self.seeded = np.zeros((n, len(brands)), dtype=bool)
         self.employee = np.zeros((n, len(brands)), dtype=bool)
         self.plans = []
         audience = self.graph.audience_size()
         for b, brand in enumerate(brands):
-            self.follows[self._initial_followers(brand, b, source), b] = True
+            follows[self._initial_followers(brand, b, source), b] = True
             seeding = brand.campaign.seeding
             asked = seeding.influencers + seeding.employees + seeding.random
             if asked > n:
@@ -155,14 +158,11 @@ class SharingModel(mesa.Model):
             picked = self.rng.choice(others, size=seeding.employees + seeding.random, replace=False)
             employees = picked[:seeding.employees]
             self.employee[employees, b] = True
-            self.follows[employees, b] = True       # employees follow their employer
+            follows[employees, b] = True            # employees follow their employer
             self.seeded[np.concatenate([influencers, picked]), b] = True
             self.plans.append(plan_campaign(brand.campaign, self.scenario.duration_days, self.tick_hours, self.rng))
             Brand(self, b, brand.name)
-        self.followers_start = self.follows.copy()
-        self.unfollowed = np.zeros_like(self.follows)
-        self.fatigue = np.zeros(self.follows.shape)
-        self.fatigue_at = np.zeros(self.follows.shape)      # hours when last updated
+        self.followers.start()
         self.share_boost = np.array([brand.campaign.seeding.share_boost for brand in brands])
 
     def _initial_followers(self, brand, b: int, source: str) -> np.ndarray:
@@ -221,7 +221,7 @@ class SharingModel(mesa.Model):
                     qualities=qualities, promotional=content.promotional,
                     appeal=self.table.appeal(qualities)[0])
                 self.seen[post] = np.zeros(self.population, dtype=bool)
-                audience = np.flatnonzero(self.follows[:, b] | self.seeded[:, b])
+                audience = np.flatnonzero(self.followers.follows[:, b] | self.seeded[:, b])
                 self.feed.deliver(audience, post, BRAND, tick_start + planned.offset_hours)
 
     def _sessions(self) -> None:
@@ -247,7 +247,7 @@ class SharingModel(mesa.Model):
                                  self.scenario.population.friend_share_priority)
         items = shown.subset(read)
         brand = self.posts.brand[items.post].astype(np.int64)
-        blind = self.blind_to(items.person, brand, at=self._session_at[items.person])
+        blind = self.followers.blind_to(items.person, brand, at=self._session_at[items.person])
         noticed = ~blind | (self.rng.random(len(items)) < self.scenario.fatigue.blind_notice)
         self._expose(items.subset(noticed))
         self.feed.forget_older_than(self.tick * self.tick_hours - FEED_MEMORY_HOURS)
@@ -347,7 +347,7 @@ class SharingModel(mesa.Model):
         """Non-followers who read a friend's share may follow the brand."""
         from_friend = first.subset(first.source != BRAND)
         brand = self.posts.brand[from_friend.post].astype(np.int64)
-        free = ~self.follows[from_friend.person, brand] & ~self.unfollowed[from_friend.person, brand]
+        free = self.followers.may_follow(from_friend.person, brand)
         candidates = from_friend.subset(free)
         brand = brand[free]
         trust = self.table.trust[self.motivation[candidates.source]]
@@ -359,67 +359,25 @@ class SharingModel(mesa.Model):
         person, brand, source = person[once], brand[once], source[once]   # one follow per brand
         if person.size == 0:
             return
-        self.follows[person, brand] = True
+        self.followers.follow(person, brand)
         self.log.record(self.tick, EventKind.FOLLOW, NO_POST, brand, person, source)
         self.counts.follows = person.size
 
     def _tire(self, own: Items) -> None:
-        """Followers reading the brand's own posts tire of it; tired ones turn blind, then unfollow.
-
-        Every post read adds ``per_post`` fatigue, more when it is
-        promotional, off the reader's interests, or provocative to one who is
-        offended by it; fatigue halves every ``fatigue.half_life_hours``, so
-        many posts in a short time add up. Above the type's tolerance the
-        follower stops noticing the brand; the further above, the likelier
-        each further post makes them unfollow.
-        """
+        """Readers of a brand's own posts tire of it (:class:`sim.followers.Followers`)."""
         brand = self.posts.brand[own.post].astype(np.int64)
-        following = self.follows[own.person, brand]
-        own, brand = own.subset(following), brand[following]
-        if len(own) == 0:
-            return
-        rules = self.scenario.fatigue
         motivation = self.motivation[own.person]
-        off_topic = ~self.interests[own.person, self.posts.topic[own.post]]
-        added = (rules.per_post
-                 + rules.promotional * self.posts.promotional[own.post]
-                 + rules.irrelevant * off_topic
-                 + rules.provocative * self.table.offended_by_provocative[motivation]
-                 * self.posts.qualities[own.post, QUALITIES.index("provocative")])
-        pair = own.person.astype(np.int64) * len(self.scenario.brands) + brand
-        pair, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
-        person, brand = own.person[first], brand[first]
-        now = self._session_at[person]
-        before = self.fatigue_now(person, brand, at=now)
-        after = before + np.bincount(inverse, weights=added, minlength=pair.size)
-        self.fatigue[person, brand] = after
-        self.fatigue_at[person, brand] = now
-
-        tolerance = self.table.fatigue_tolerance[self.motivation[person]]
-        turned_blind = (before < tolerance) & (after >= tolerance)
-        self.log.record(self.tick, EventKind.BLIND, NO_POST, brand[turned_blind], person[turned_blind], BRAND)
-        self.counts.blind = int(turned_blind.sum())
-
-        excess = np.clip((after - tolerance) / tolerance, 0.0, 1.0)
-        leaves = self.rng.random(pair.size) < rules.unfollow_probability * excess
-        person, brand = person[leaves], brand[leaves]
-        if person.size == 0:
-            return
-        self.follows[person, brand] = False
-        self.unfollowed[person, brand] = True
-        self.log.record(self.tick, EventKind.UNFOLLOW, NO_POST, brand, person, BRAND)
-        self.counts.unfollows = person.size
-
-    def fatigue_now(self, person: np.ndarray, brand, at=None) -> np.ndarray:
-        """Fatigue of people with a brand, decayed to ``at`` hours (default: end of this tick)."""
-        at = self.tick * self.tick_hours if at is None else at
-        elapsed = np.maximum(at - self.fatigue_at[person, brand], 0.0)
-        return self.fatigue[person, brand] * np.exp2(-elapsed / self.scenario.fatigue.half_life_hours)
-
-    def blind_to(self, person: np.ndarray, brand, at=None) -> np.ndarray:
-        """Whether people have stopped noticing a brand ("social blindness")."""
-        tolerance = self.table.fatigue_tolerance[self.motivation[person]]
-        return self.fatigue_now(person, brand, at) >= tolerance
+        added = reading_fatigue(
+            self.scenario.fatigue, promotional=self.posts.promotional[own.post],
+            off_topic=~self.interests[own.person, self.posts.topic[own.post]],
+            offended=self.table.offended_by_provocative[motivation],
+            provocative=self.posts.qualities[own.post, QUALITIES.index("provocative")])
+        tiring = self.followers.tire(own.person, brand, added, self._session_at[own.person], self.rng)
+        self.log.record(self.tick, EventKind.BLIND, NO_POST, tiring.blind_brand, tiring.blind_person, BRAND)
+        self.counts.blind = tiring.blind_person.size
+        if tiring.left_person.size:
+            self.log.record(self.tick, EventKind.UNFOLLOW, NO_POST, tiring.left_brand, tiring.left_person, BRAND)
+            self.counts.unfollows = tiring.left_person.size
 
     # ------------------------------------------------------------------
     # Results
@@ -440,7 +398,7 @@ class SharingModel(mesa.Model):
             "seeded": self.seeded.any(axis=1),
         })
         for b in range(len(self.scenario.brands)):
-            people[f"follows_{b}"] = self.followers_start[:, b]
+            people[f"follows_{b}"] = self.followers.at_start[:, b]
         topics = self.scenario.population.topics
         posts = pd.DataFrame({
             "post": np.arange(len(self.posts)),

@@ -82,7 +82,7 @@ def test_an_older_post_is_shared_less():
 
 
 def unfollow_rate(model) -> float:
-    return model.log.count(3) / model.followers_start.sum()
+    return model.log.count(3) / model.followers.at_start.sum()
 
 
 def test_more_promotional_posts_per_day_more_unfollows():
@@ -135,7 +135,7 @@ def test_follows_are_won_through_trusted_shares():
     assert (follows.source != BRAND).all()
     shares = events[events.kind == "share"]
     assert set(follows.source) <= set(shares.person)
-    assert not model.followers_start[follows.person.to_numpy(), 0].any()
+    assert not model.followers.at_start[follows.person.to_numpy(), 0].any()
 
 
 def test_nobody_shares_the_same_post_twice():
@@ -149,7 +149,7 @@ def test_followers_see_a_modest_share_of_each_post():
     model = run(small_scenario())
     events = model.log.to_frame()
     direct = events[(events.kind == "exposure") & (events.source == BRAND)]
-    per_post = direct.groupby("post").person.nunique() / model.followers_start.sum()
+    per_post = direct.groupby("post").person.nunique() / model.followers.at_start.sum()
     assert 0.02 <= per_post.median() <= 0.25     # organic reach (docs/validation-targets.md #6)
 
 
@@ -169,7 +169,7 @@ def test_agents_are_mesa_agents_over_the_arrays():
     person = people.select(lambda p: p.index == 7)[0]
     assert person.motivation == Motivation(model.motivation[7])
     brand = model.agents_by_type[Brand][0]
-    assert brand.followers == model.follows[:, 0].sum()
+    assert brand.followers == model.followers.follows[:, 0].sum()
     assert brand.posts_published == 3
 
 
@@ -181,4 +181,4 @@ def test_datacollector_series_agrees_with_the_event_log():
     assert series.exposures.sum() == (events.kind == "exposure").sum()
     assert series.shares.sum() == (events.kind == "share").sum()
     assert series.reach.iloc[-1] == events[events.kind == "exposure"].person.nunique()
-    assert series.followers.iloc[-1] == model.follows.sum()
+    assert series.followers.iloc[-1] == model.followers.follows.sum()
