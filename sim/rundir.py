@@ -23,10 +23,10 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from .scenario import ScenarioError
 
@@ -98,7 +98,7 @@ def protected(path: Path) -> str | None:
     if resolved == cwd:
         return "the current folder"
     if cwd.is_relative_to(resolved):
-        return f"a folder that holds the current folder"
+        return "a folder that holds the current folder"
     return None
 
 
@@ -292,12 +292,13 @@ def publish(partial: Path, destination: Path, *, kind: str, force: bool, pick_fr
 
 
 @contextmanager
-def staged_update(folder: Path) -> Iterator[Path]:
-    """Rewrite some files of an existing folder: yields a hidden staging folder inside it;
-    when the block succeeds each file written there replaces its namesake atomically."""
+def staged_update(folder: Path, name: str = "update") -> Iterator[Path]:
+    """Rewrite some files of an existing folder: yields a hidden staging folder inside it
+    (``.NAME.partial-PID``); when the block succeeds each file written there replaces its
+    namesake atomically."""
     folder = Path(folder)
     clean_stale_partials(folder)
-    staging = folder / f".update.partial-{os.getpid()}"
+    staging = folder / f".{name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
@@ -308,3 +309,72 @@ def staged_update(folder: Path) -> Iterator[Path]:
                 os.replace(path, folder / path.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# What a run folder's report is rebuilt from, and checking it is intact
+
+SOURCE_FILES = ("events.csv", "people.csv", "posts_published.csv", "scenario.yaml", "network.npz")
+"""The files a run's report is rebuilt from; run.json records their sizes and checksums."""
+
+REQUIRED_SOURCES = ("events.csv", "people.csv", "posts_published.csv")
+
+NETWORK_CAP = 1 << 30
+"""Unpacked bytes a network.npz may hold at most when run.json records no better bound."""
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def record_files(folder: Path) -> dict:
+    """Add ``files: {name: {bytes, sha256}}`` to the folder's run.json (network.npz also
+    records its unpacked size, so a reader can refuse a file that would expand further)."""
+    import zipfile
+
+    folder = Path(folder)
+    files = {}
+    for name in SOURCE_FILES:
+        path = folder / name
+        if path.is_file():
+            files[name] = {"bytes": path.stat().st_size, "sha256": sha256_of(path)}
+            if name == "network.npz":
+                with zipfile.ZipFile(path) as archive:
+                    files[name]["unpacked_bytes"] = sum(info.file_size for info in archive.infolist())
+    meta = json.loads((folder / "run.json").read_text())
+    meta["files"] = files
+    write_atomically(folder / "run.json", json.dumps(meta, indent=2) + "\n")
+    return files
+
+
+def verify_files(folder: Path, meta: dict) -> None:
+    """Refuse, naming the file, a run folder whose source files are not the ones its run wrote
+    (run.json's ``files``), or that predates checksums."""
+    folder = Path(folder)
+    files = meta.get("files")
+    if not isinstance(files, dict) or not files:
+        raise ScenarioError(f"{folder}: run.json records no checksums (a folder from an older sharesim, or "
+                            f"not written by sharesim); the report cannot verify it; run the scenario again")
+    for name in REQUIRED_SOURCES:
+        if name not in files:
+            raise ScenarioError(f"{folder / 'run.json'}: records no checksum for {name}; run the scenario again")
+    for name, expected in files.items():
+        path = folder / str(name)
+        if name not in SOURCE_FILES or not isinstance(expected, dict):
+            raise ScenarioError(f"{folder / 'run.json'}: files: unexpected entry {name!r}; run the scenario again")
+        if not path.is_file():
+            raise ScenarioError(f"{path}: missing, but the run wrote it; run the scenario again")
+        size = path.stat().st_size
+        if size != expected.get("bytes"):
+            raise ScenarioError(f"{path}: {size} bytes, but the run wrote {expected.get('bytes')} "
+                                f"(truncated or changed since); the report is not rebuilt from it")
+        if sha256_of(path) != expected.get("sha256"):
+            raise ScenarioError(f"{path}: changed since the run (its checksum differs from run.json); "
+                                f"the report is not rebuilt from it")

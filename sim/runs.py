@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .events import RunLog
-from .rundir import check_destination, staged_folder, write_atomically
+from .rundir import check_destination, record_files, staged_folder
 from .scenario import Scenario, save_scenario
 
 OUTPUTS = Path("outputs")
@@ -108,39 +108,3 @@ def write_run_folder(result: RunResult, folder: Path, force: bool = False, pick_
         record_files(partial)
     result.folder = staging.folder
     return summary
-
-
-SOURCE_FILES = ("events.csv", "people.csv", "posts_published.csv", "scenario.yaml", "network.npz")
-"""The files a run's report is rebuilt from; run.json records their sizes and checksums."""
-
-
-def record_files(folder: Path) -> dict:
-    """Add ``files: {name: {bytes, sha256}}`` to the folder's run.json (network.npz also
-    records its unpacked size, so a reader can refuse a file that would expand further)."""
-    import json
-    import zipfile
-
-    folder = Path(folder)
-    files = {}
-    for name in SOURCE_FILES:
-        path = folder / name
-        if path.is_file():
-            files[name] = {"bytes": path.stat().st_size, "sha256": sha256_of(path)}
-            if name == "network.npz":
-                with zipfile.ZipFile(path) as archive:
-                    files[name]["unpacked_bytes"] = sum(info.file_size for info in archive.infolist())
-    meta = json.loads((folder / "run.json").read_text())
-    meta["files"] = files
-    write_atomically(folder / "run.json", json.dumps(meta, indent=2) + "\n")
-    return files
-
-
-def sha256_of(path: Path) -> str:
-    """The SHA-256 of a file, read in blocks."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
