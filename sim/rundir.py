@@ -345,7 +345,7 @@ def record_files(folder: Path) -> dict:
         path = folder / name
         if path.is_file():
             files[name] = {"bytes": path.stat().st_size, "sha256": sha256_of(path)}
-            if name == "network.npz":
+            if name == "network.npz" and zipfile.is_zipfile(path):
                 with zipfile.ZipFile(path) as archive:
                     files[name]["unpacked_bytes"] = sum(info.file_size for info in archive.infolist())
     meta = json.loads((folder / "run.json").read_text())

@@ -16,9 +16,7 @@ import sys
 import pytest
 import yaml
 
-import sim.experiment as experiment
-import sim.runs as runs
-from sim import rundir
+from sim import experiment, rundir, runs
 from sim.cli import main
 from tests.conftest import SMALL
 
@@ -236,13 +234,8 @@ def test_a_killed_runs_partial_folder_is_removed_by_the_next_run(scenario, tmp_p
 
 
 def test_a_sigkilled_run_leaves_a_partial_folder_that_the_next_run_cleans(scenario, tmp_path):
-    long = copy.deepcopy(TINY) | {"duration_days": 30, "population": {"size": 20000}}
-    slow = tmp_path / "slow.yaml"
-    slow.write_text(yaml.safe_dump(long))
     parent = tmp_path / "runs"
     parent.mkdir()
-    code = ("import sys, time, sim.runs as r; from sim.cli import main; "
-            "r.simulate = lambda *a, **k: time.sleep(60); sys.exit(main(sys.argv[1:]))")
     # Start writing a folder, then kill the writer while its partial folder exists.
     writer = ("import os, sys, time; from sim.rundir import staged_folder\n"
               "with staged_folder(sys.argv[1], kind='run') as s:\n"
@@ -255,9 +248,8 @@ def test_a_sigkilled_run_leaves_a_partial_folder_that_the_next_run_cleans(scenar
     process.kill()
     process.wait()
     assert partial.exists()                                  # SIGKILL gives no chance to clean up
-    del code
     done = subprocess.run([sys.executable, "-m", "sim", *command("run", scenario, parent / "next")],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert not partial.exists() and "removed 1 unfinished folder" in done.stderr
 
@@ -314,9 +306,8 @@ def test_a_failing_staged_folder_leaves_nothing_and_the_old_folder_as_it_was(tmp
     old = tmp_path / "run"
     mark(old)
     (old / "summary.json").write_text("old")
-    with pytest.raises(RuntimeError):
-        with rundir.staged_folder(old, kind="run", force=True) as staging:
-            (staging.path / "summary.json").write_text("new")
-            raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError), rundir.staged_folder(old, kind="run", force=True) as staging:
+        (staging.path / "summary.json").write_text("new")
+        raise RuntimeError("disk full")
     assert (old / "summary.json").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
