@@ -117,7 +117,10 @@ def check_destination(path: Path, *, force: bool, kind: str, option: str = "--ou
         raise ScenarioError(f"{option} {path}: is {why}; sharesim never writes over it; "
                             f"give a new folder such as outputs/{kind}")
     if path.exists() or path.is_symlink():
-        if not path.is_dir() or path.is_symlink():
+        if path.is_symlink():
+            raise ScenarioError(f"{option} {path}: is a link; sharesim does not write through links; "
+                                f"give a new folder name")
+        if not path.is_dir():
             raise ScenarioError(f"{option} {path}: is a file, not a folder; give a new folder name")
         if not force:
             raise ScenarioError(f"{option} {path}: the folder already exists; choose another {option} "
