@@ -12,12 +12,12 @@ the cascade are drawn as they happen.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .rundir import check_file_destination, staged_file
 from .scenario import ScenarioError, load_scenario
 
 MAX_PEOPLE = 350
@@ -197,6 +197,10 @@ def command_animate(args) -> int:
         raise ScenarioError(f"--seed: must be a whole number >= 0 (got {args.seed})")
     if args.post is not None and args.post < 0:
         raise ScenarioError(f"--post: must be a post number >= 0 (got {args.post})")
+    force = bool(getattr(args, "force", False))
+    check_file_destination(out, force=force)                # before the run: nothing is overwritten unasked
+    if frame is not None:
+        check_file_destination(Path(frame), force=force, option="--frame")
     scenario = load_scenario(args.scenario)
     if scenario.model != "sharesim":
         raise ScenarioError(f"{args.scenario}: model: the animation follows model 'sharesim' (got {scenario.model!r})")
@@ -204,19 +208,12 @@ def command_animate(args) -> int:
     model.run()
     cascade = follow_post(model, args.post, seed=model.seed)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.stem}.partial-{os.getpid()}.gif")
-    partial_frame = None if frame is None else Path(frame).with_name(f".{Path(frame).stem}.partial-{os.getpid()}.png")
-    try:
-        frames = write_gif(cascade, partial, frame_png=partial_frame)
-        partial.replace(out)
-        if partial_frame is not None:
-            Path(frame).parent.mkdir(parents=True, exist_ok=True)
-            partial_frame.replace(frame)
-    finally:
-        partial.unlink(missing_ok=True)
-        if partial_frame is not None:
-            partial_frame.unlink(missing_ok=True)
+    with staged_file(out) as gif:
+        if frame is None:
+            frames = write_gif(cascade, gif)
+        else:
+            with staged_file(Path(frame)) as png:
+                frames = write_gif(cascade, gif, frame_png=png)
     print(f"{out}: post {cascade.post} ({cascade.kind}) of {scenario.name}, seed {model.seed}: "
           f"reached {cascade.reach:,} people; {frames} frames of {model.tick_hours:g} h"
           + (f"; last frame in {frame}" if frame is not None else ""))

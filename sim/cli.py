@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", type=Path, help="a scenario YAML file")
     run.add_argument("--seed", type=int, help="override the scenario's seed")
     run.add_argument("--out", type=Path, help="write the run folder exactly here")
-    run.add_argument("--force", action="store_true", help="replace the --out folder if it exists")
+    run.add_argument("--force", action="store_true",
+                     help="replace the --out folder if it exists and sharesim wrote it")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.set_defaults(command=command_run)
 
@@ -65,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--scheduler", help="a Dask distributed scheduler, tcp://HOST:PORT")
         sub.add_argument("--resume", action="store_true", help="continue an interrupted comparison in --out")
         sub.add_argument("--out", type=Path, help="write the comparison folder exactly here")
-        sub.add_argument("--force", action="store_true", help="replace the --out folder if it exists")
+        sub.add_argument("--force", action="store_true",
+                         help="replace the --out folder if it exists and sharesim wrote it")
         sub.add_argument("--quiet", action="store_true", help="print nothing but errors")
     sweep.add_argument("--set", dest="settings", action="append", default=[], metavar="PATH=V1,V2,...",
                        help="a dotted scenario path and its values; give one or two")
@@ -89,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--seed", type=int)
     animate.add_argument("--post", type=int, help="the post to follow (default: the one passed on most by friends)")
     animate.add_argument("--frame", type=Path, help="also write the last frame as a PNG (for a slide or a page)")
+    animate.add_argument("--force", action="store_true", help="replace the --out GIF (and --frame PNG) if they exist")
     animate.set_defaults(command=lazy("animation", "command_animate"))
 
     # --- report and validation (sim/report.py, sim/validation.py) ---
@@ -112,14 +115,17 @@ def lazy(module: str, function: str):
 
 def command_run(args) -> int:
     from .report import summary_table
-    from .runs import run_folder, simulate, write_run_folder
+    from .rundir import check_destination, check_writable
+    from .runs import OUTPUTS, run_folder, simulate, write_run_folder
     from .scenario import ScenarioError, load_scenario
 
     if args.seed is not None and args.seed < 0:
         raise ScenarioError(f"--seed: must be a whole number >= 0 (got {args.seed})")
     scenario = load_scenario(args.scenario)
-    if args.out is not None and args.out.exists() and not args.force:
-        raise ScenarioError(f"{args.out}: the run folder already exists; choose another --out or add --force")
+    if args.out is not None:                # a bad --out is refused before the run, not after it
+        check_destination(args.out, force=args.force, kind="run")
+    else:
+        check_writable(OUTPUTS / scenario.name)
     result = simulate(scenario, seed=args.seed, source=str(args.scenario), progress=not args.quiet)
     folder = args.out or run_folder(scenario.name, result.seed)
     summary = write_run_folder(result, folder, force=args.force, pick_free=args.out is None)

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -48,6 +47,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from .rundir import (check_destination, check_writable, clean_stale_partials, mark, marked_kind, protected,
+                     staged_file, write_atomically)
 from .scenario import ScenarioError, load_scenario, read_yaml, scenario_from_dict, with_overrides
 from .stats import CONFIDENCE, Difference, Estimate, estimate, paired_difference, replication_seeds
 
@@ -392,9 +393,7 @@ def _read_record(file: Path) -> dict | None:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    write_atomically(path, text)
 
 
 # --------------------------------------------------------------------------
@@ -642,9 +641,8 @@ def write_outputs(comparison: Comparison, table: pd.DataFrame, folder: Path,
     if parameters:
         plots.append(("sweep.png", lambda p: plot_sweep(comparison, parameters, p)))
     for name, draw in plots:
-        temporary = folder / f".{name}.tmp.png"
-        draw(temporary)
-        os.replace(temporary, folder / name)
+        with staged_file(folder / name) as temporary:
+            draw(temporary)
     return text
 
 
@@ -671,7 +669,7 @@ def run_experiment(experiment: Experiment, args) -> int:
     if args.scheduler is not None and "://" not in args.scheduler:
         raise ScenarioError(f"--scheduler: a Dask scheduler address such as tcp://127.0.0.1:8786 "
                             f"(got {args.scheduler!r})")
-    folder = output_folder(experiment, args.out, resume=args.resume, force=args.force)
+    folder, created = prepare_output(experiment, args.out, resume=args.resume, force=args.force)
     if not args.quiet:
         print(f"{experiment.name}: {len(experiment.scenarios)} strategies x {args.replications} replications "
               f"-> {folder}", file=sys.stderr)
@@ -679,8 +677,8 @@ def run_experiment(experiment: Experiment, args) -> int:
         table = run_replications(experiment, args.replications, folder, workers=args.workers,
                                  scheduler=args.scheduler, progress=not args.quiet)
     except ScenarioError:
-        if not args.resume:                 # e.g. a seeding the model cannot draw: leave nothing behind
-            shutil.rmtree(folder, ignore_errors=True)
+        if created and marked_kind(folder) == "comparison":   # e.g. a seeding the model cannot draw:
+            shutil.rmtree(folder, ignore_errors=True)           # leave nothing behind, but only our own
         raise
     except KeyboardInterrupt:
         kept = len(list((folder / "replications").glob("*.json")))
@@ -697,9 +695,18 @@ def run_experiment(experiment: Experiment, args) -> int:
 
 
 def output_folder(experiment: Experiment, out: Path | None, *, resume: bool, force: bool) -> Path:
-    """Where the experiment writes: --out, or a new ``outputs/<name>/<run id>/``.
+    """Where the experiment writes (see :func:`prepare_output`)."""
+    return prepare_output(experiment, out, resume=resume, force=force)[0]
+
+
+def prepare_output(experiment: Experiment, out: Path | None, *, resume: bool,
+                   force: bool) -> tuple[Path, bool]:
+    """Where the experiment writes: --out, or a new ``outputs/<name>/<run id>/``; and whether
+    this run created that folder (only then may a failure remove it).
 
     ``resume`` without ``--out`` continues the newest folder of this experiment.
+    Everything about --out is checked here, before any replication runs;
+    ``force`` replaces only a comparison folder sharesim wrote (:mod:`sim.rundir`).
     """
     from .runs import OUTPUTS, run_folder
 
@@ -708,12 +715,30 @@ def output_folder(experiment: Experiment, out: Path | None, *, resume: bool, for
         if not earlier:
             raise ScenarioError(f"--resume: no earlier run of {experiment.name} under "
                                 f"{OUTPUTS / experiment.name}; give its folder with --out")
-        return earlier[-1]
+        return earlier[-1], False
     folder = Path(out) if out is not None else run_folder(experiment.name, experiment.seed)
-    if folder.exists() and not resume:
-        if not force:
-            raise ScenarioError(f"{folder}: the folder already exists; add --resume to continue it, "
-                                f"--force to replace it, or choose another --out")
+    if resume and folder.exists():
+        why = protected(folder)
+        if why is not None:
+            raise ScenarioError(f"--out {folder}: is {why}; give the comparison folder's own path")
+        if not folder.is_dir():
+            raise ScenarioError(f"--out {folder}: is a file, not a comparison folder; give the folder to resume")
+        if marked_kind(folder) is None and not (folder / "replications").is_dir():
+            raise ScenarioError(f"--out {folder}: is not a comparison folder sharesim wrote; nothing to resume")
+        check_writable(folder / "replications")
+        return folder, False
+    try:
+        check_destination(folder, force=force, kind="comparison")
+    except ScenarioError as error:
+        if "already exists" in str(error):
+            raise ScenarioError(f"--out {folder}: the folder already exists; add --resume to continue it, "
+                                f"--force to replace a comparison folder sharesim wrote, or choose another "
+                                f"--out") from None
+        raise
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_partials(folder.parent)
+    if folder.exists():                     # checked above: empty, or a comparison sharesim wrote
         shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    folder.mkdir()
+    mark(folder, "comparison")
+    return folder, True

@@ -23,8 +23,6 @@ numbers into ``outputs/lessons/NN_name/`` (or ``--out``) and prints the text.
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +32,7 @@ import yaml
 
 from .events import BRAND
 from .motivations import PROFILES, Motivation
+from .rundir import check_destination, staged_folder
 from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict, with_overrides
 from .stats import replication_seeds
 
@@ -42,7 +41,8 @@ TEACHING = Path(__file__).resolve().parents[1] / "scenarios" / "teaching"
 
 LESSON_OUTPUTS = Path("outputs") / "lessons"
 MARKER = "lesson.json"
-"""A file every lesson folder holds, so that a rerun may replace it (and nothing else)."""
+"""A file every lesson folder holds; with sharesim's own marker (:mod:`sim.rundir`) it lets a rerun
+replace the folder, and nothing else."""
 
 
 # --------------------------------------------------------------------------
@@ -136,26 +136,15 @@ def run_lesson(lesson: Lesson, folder: Path | None = None) -> Findings:
             posts = metrics.post_metrics(result.log)
             runs.append(Run(variant, r, seed, result, metrics.summarize(result.log, post_table=posts), posts))
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    partial = folder.with_name(f".{folder.name}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir()
-    try:
-        findings = ANALYSES[lesson.analysis](lesson, runs, partial)
-        write_lesson_folder(lesson, runs, findings, partial)
-        if folder.exists():
-            shutil.rmtree(folder)
-        partial.rename(folder)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+    with staged_folder(folder, kind="lesson", force=True, legacy=(MARKER,)) as staging:
+        findings = ANALYSES[lesson.analysis](lesson, runs, staging.path)
+        write_lesson_folder(lesson, runs, findings, staging.path)
     return findings
 
 
 def check_folder(folder: Path) -> None:
-    """A lesson replaces its own earlier folder, never anything else."""
-    if folder.exists() and (not folder.is_dir() or (any(folder.iterdir()) and not (folder / MARKER).exists())):
-        raise ScenarioError(f"{folder}: exists and is not a lesson folder; choose another --out")
+    """A lesson replaces its own earlier folder (marked by sharesim, or holding lesson.json), never anything else."""
+    check_destination(folder, force=True, kind="lesson", legacy=(MARKER,))
 
 
 def write_lesson_folder(lesson: Lesson, runs: list[Run], findings: Findings, folder: Path) -> None:

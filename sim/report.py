@@ -256,19 +256,72 @@ def write_network(graph, folder: Path) -> Path:
     return path
 
 
-def read_network(folder: Path):
+NETWORK_ARRAYS = {"indptr.npy", "indices.npy", "community.npy"}
+
+
+def network_bound(population: int | None) -> int:
+    """Unpacked bytes a network.npz of ``population`` people can need at most (every tie,
+    in both directions), capped by :data:`sim.rundir.NETWORK_CAP`."""
+    from sim.rundir import NETWORK_CAP
+
+    if not isinstance(population, int) or population < 0:
+        return NETWORK_CAP
+    n = population
+    return min(NETWORK_CAP, 8 * (n + 2) + 4 * n + 4 * n * n + 4096)
+
+
+def check_network(path: Path, limit: int) -> None:
+    """Refuse a network.npz that is not a zip of the expected arrays or would unpack to more
+    than ``limit`` bytes; its zip directory is read, not its contents."""
+    import zipfile
+
+    from sim.scenario import ScenarioError
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ScenarioError(f"{path}: not a network file sharesim wrote ({error}); run the scenario again") from None
+    names = {info.filename for info in members}
+    if not names <= NETWORK_ARRAYS or not {"indptr.npy", "indices.npy"} <= names:
+        raise ScenarioError(f"{path}: holds {sorted(names)}, not the arrays {sorted(NETWORK_ARRAYS)}; "
+                            f"run the scenario again")
+    unpacked = sum(info.file_size for info in members)
+    if unpacked > limit:
+        raise ScenarioError(f"{path}: would unpack to {unpacked:,} bytes, more than the {limit:,} this run "
+                            f"can need; not loaded")
+
+
+def read_network(folder: Path, limit: int | None = None):
     """The audience matrix (scipy CSR, row: sharer, column: who sees) and the
-    communities (or None) saved in a run folder; (None, None) without network.npz."""
+    communities (or None) saved in a run folder; (None, None) without network.npz.
+
+    The file is checked first (:func:`check_network`, against ``limit`` or
+    :data:`sim.rundir.NETWORK_CAP`) and loaded without pickles; a damaged one is a
+    ScenarioError naming it."""
+    import zipfile
+
     import scipy.sparse as sp
+
+    from sim.rundir import NETWORK_CAP
+    from sim.scenario import ScenarioError
 
     path = Path(folder) / NETWORK_FILE
     if not path.is_file():
         return None, None
-    with np.load(path) as data:
-        indptr, indices = data["indptr"], data["indices"]
-        community = data["community"] if "community" in data else None
-    n = indptr.size - 1
-    matrix = sp.csr_array((np.ones(indices.size, dtype=np.int8), indices, indptr), shape=(n, n))
+    check_network(path, NETWORK_CAP if limit is None else limit)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            indptr, indices = data["indptr"], data["indices"]
+            community = data["community"] if "community" in data else None
+        n = indptr.size - 1
+        if (n < 0 or indptr[0] != 0 or indptr[-1] != indices.size or np.any(np.diff(indptr) < 0)
+                or (indices.size and (indices.min() < 0 or indices.max() >= n))
+                or (community is not None and community.size != n)):
+            raise ValueError("the audience lists do not fit together")
+        matrix = sp.csr_array((np.ones(indices.size, dtype=np.int8), indices, indptr), shape=(n, n))
+    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as error:
+        raise ScenarioError(f"{path}: cannot be read as a network ({error}); run the scenario again") from None
     return matrix, community
 
 
@@ -874,12 +927,18 @@ scenario.yaml, network.npz) by sharesim; <code>sharesim report</code> with this 
 
 
 def _read_scenario(folder: Path | None) -> dict | None:
-    import yaml
+    """The run folder's scenario.yaml as a mapping, None without one; ScenarioError naming it when it
+    is not YAML or not a mapping of fields."""
+    from sim.scenario import ScenarioError, read_yaml
 
     path = None if folder is None else Path(folder) / "scenario.yaml"
     if path is None or not path.is_file():
         return None
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = read_yaml(path, "scenario")
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: not a scenario (a mapping of fields such as name: and population:); "
+                            f"run the scenario again")
+    return data
 
 
 def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: pd.DataFrame,
@@ -939,8 +998,16 @@ def write_html_report(folder: Path, run: RunLog, summary: dict, post_table: pd.D
     return path
 
 
-def load_run_folder(folder: Path) -> RunLog:
-    """A run folder's event log, or ScenarioError saying what is wrong with the folder."""
+def load_run_folder(folder: Path, verify: bool = False) -> RunLog:
+    """A run folder's event log, or ScenarioError saying what is wrong with the folder.
+
+    With ``verify``, the files are first checked against the sizes and
+    checksums run.json recorded at run time (:func:`sim.rundir.verify_files`),
+    scenario.yaml must read as a scenario and network.npz must be a network
+    no bigger than this run can need; then the ids in the log must fit the
+    people, posts and brands.
+    """
+    from sim.rundir import verify_files
     from sim.scenario import ScenarioError
 
     folder = Path(folder)
@@ -951,6 +1018,21 @@ def load_run_folder(folder: Path) -> RunLog:
     if missing:
         raise ScenarioError(f"{folder}: not a run folder: missing {', '.join(missing)} "
                             f"(a run folder is written by 'sharesim run')")
+    if verify:
+        try:
+            meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ScenarioError(f"{folder / 'run.json'}: the run folder's files cannot be read "
+                                f"({type(error).__name__}: {error}); run the scenario again") from None
+        if not isinstance(meta, dict):
+            raise ScenarioError(f"{folder / 'run.json'}: the run folder's files cannot be read (not a mapping); "
+                                f"run the scenario again")
+        verify_files(folder, meta)
+        _read_scenario(folder)
+        if (folder / NETWORK_FILE).is_file():
+            recorded = (meta["files"].get(NETWORK_FILE) or {}).get("unpacked_bytes")
+            limit = network_bound(meta.get("population"))
+            check_network(folder / NETWORK_FILE, min(limit, recorded) if isinstance(recorded, int) else limit)
     try:
         run = RunLog.load(folder)
         for column in ("tick", "kind", "post", "brand", "person", "source"):
@@ -961,46 +1043,83 @@ def load_run_folder(folder: Path) -> RunLog:
             pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise ScenarioError(f"{folder}: the run folder's files cannot be read ({type(error).__name__}: {error}); "
                             f"run the scenario again") from None
+    if verify:
+        check_ids(folder, run)
     return run
+
+
+def check_ids(folder: Path, run: RunLog) -> None:
+    """Refuse a log whose ids do not fit the run: people 0..N-1 (people.csv), posts of
+    posts_published.csv, brands of run.json, ticks 0..ticks, kinds known."""
+    from sim.scenario import ScenarioError
+
+    events = run.events
+    people = len(run.people)
+    problems = []
+    if "person" not in run.people or not np.array_equal(run.people["person"].to_numpy(), np.arange(people)):
+        problems.append(f"people.csv: person must count 0..{people - 1}")
+    if events["kind"].isna().any():
+        problems.append("events.csv: unknown kind")
+    person, source = events["person"].to_numpy(), events["source"].to_numpy()
+    if person.size and (person.min() < 0 or person.max() >= people):
+        problems.append(f"events.csv: person outside 0..{people - 1} (people.csv)")
+    if source.size and (source.min() < BRAND or source.max() >= people):
+        problems.append(f"events.csv: source outside -1..{people - 1}")
+    brand = events["brand"].to_numpy()
+    if brand.size and (brand.min() < 0 or brand.max() >= len(run.brands)):
+        problems.append(f"events.csv: brand outside 0..{len(run.brands) - 1} (run.json brands)")
+    tick = events["tick"].to_numpy()
+    if tick.size and (tick.min() < 0 or tick.max() > run.ticks):
+        problems.append(f"events.csv: tick outside 0..{run.ticks} (run.json ticks)")
+    posts = events["post"].to_numpy()
+    known = run.posts["post"].to_numpy() if "post" in run.posts else np.empty(0)
+    if not np.isin(posts[posts != -1], known).all():
+        problems.append("events.csv: a post that posts_published.csv does not list")
+    if problems:
+        raise ScenarioError(f"{folder}: ids do not fit together ({problems[0]}); the report is not rebuilt; "
+                            f"run the scenario again")
 
 
 def rebuild_report(folder: Path) -> Path:
     """Recompute a run folder's tables, plots and report.html from its event log.
 
-    Everything is written to a hidden temporary folder first and moved into
-    place only when complete, so a failure leaves the old files as they were.
-    Raises ScenarioError when the folder is not a readable, consistent run folder.
+    The folder is verified first (:func:`load_run_folder` with ``verify``):
+    a log that is not the one the run wrote never replaces summary.json.
+    Everything is written to a hidden staging folder first and each file
+    replaces the old one atomically only when all are complete
+    (:func:`sim.rundir.staged_update`), so a failure leaves the old files as
+    they were. Raises ScenarioError when the folder is not an intact,
+    consistent run folder.
     """
-    import os
     import shutil
 
     from sim.metrics import post_metrics, summarize, timeseries
+    from sim.rundir import staged_update
     from sim.scenario import ScenarioError
 
     folder = Path(folder)
-    run = load_run_folder(folder)
-    staging = folder / f".report.partial-{os.getpid()}"
+    run = load_run_folder(folder, verify=True)
     try:
         posts = post_metrics(run)
         summary = summarize(run, posts)
         series = timeseries(run)
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
-        for name in ("scenario.yaml", NETWORK_FILE):
-            if (folder / name).is_file():
-                shutil.copy2(folder / name, staging / name)
-        written = write_tables(summary, posts, series, staging)
-        written += write_plots(run, summary, posts, series, staging)
-        written.append(write_html_report(staging, run, summary, posts, series))
-        for path in written:
-            os.replace(path, folder / path.name)
-    except (KeyError, ValueError, IndexError) as error:
+        if "activated" in run.meta:          # the independent_cascade preset
+            summary["activated"] = run.meta["activated"]
+            summary["activated_fraction"] = run.meta["activated_fraction"]
+        with staged_update(folder, "report") as staging:
+            for name in ("scenario.yaml", NETWORK_FILE):
+                if (folder / name).is_file():
+                    shutil.copy2(folder / name, staging / name)     # the report reads them beside it
+            write_tables(summary, posts, series, staging)
+            write_plots(run, summary, posts, series, staging)
+            write_html_report(staging, run, summary, posts, series)
+            for name in ("scenario.yaml", NETWORK_FILE):
+                (staging / name).unlink(missing_ok=True)       # read by the report, not rewritten
+    except (KeyError, ValueError, IndexError, TypeError, AttributeError) as error:
         raise ScenarioError(f"{folder}: the run folder's files do not fit together "
                             f"({type(error).__name__}: {error}); run the scenario again") from None
     except OSError as error:
         raise ScenarioError(f"{folder}: cannot write the report there ({error.strerror or error})") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return folder / REPORT_FILE
 
 

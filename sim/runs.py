@@ -1,15 +1,14 @@
 """One run of a scenario and its run folder.
 
 ``simulate`` runs the model; ``write_run_folder`` keeps everything a run
-leaves in ``outputs/<scenario>/<run id>/``. The folder is written under a
-hidden temporary name and renamed into place only when complete, so a run
-that fails or is interrupted never leaves a folder that looks whole.
+leaves in ``outputs/<scenario>/<run id>/``. The folder is written through
+:func:`sim.rundir.staged_folder`: under a hidden temporary name, renamed into
+place only when complete, so a run that fails or is interrupted never leaves
+a folder that looks whole.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from .events import RunLog
-from .scenario import Scenario, ScenarioError, save_scenario
+from .rundir import check_destination, record_files, staged_folder
+from .scenario import Scenario, save_scenario
 
 OUTPUTS = Path("outputs")
 
@@ -75,21 +75,21 @@ def run_folder(scenario_name: str, seed: int, root: Path = OUTPUTS) -> Path:
 def write_run_folder(result: RunResult, folder: Path, force: bool = False, pick_free: bool = False) -> dict:
     """Write a run's files into ``folder`` all at once; returns the summary.
 
-    Refuses to replace an existing folder unless ``force``; with
+    Refuses to replace an existing folder unless ``force``, and even then
+    replaces only a run folder sharesim wrote (see :mod:`sim.rundir`); with
     ``pick_free``, a folder that another run took meanwhile makes this one
     take the next free name (``-2``, ``-3`` ...). ``result.folder`` tells
-    where the run went.
+    where the run went. ``run.json`` records the size and SHA-256 of the
+    files the report is rebuilt from, so ``sharesim report`` can tell a
+    damaged folder from a whole one.
     """
     from . import metrics, report
 
     folder = Path(folder)
-    if folder.exists() and not force:
-        raise ScenarioError(f"{folder}: the run folder already exists; choose another --out or add --force")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    partial = folder.with_name(f".{folder.name}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir()
-    try:
+    if not pick_free:
+        check_destination(folder, force=force, kind="run")
+    with staged_folder(folder, kind="run", force=force, pick_free=pick_free) as staging:
+        partial = staging.path
         resolved = result.scenario.model_copy(deep=True)
         resolved.seed = result.seed
         resolved.population.size = result.log.meta["population"]
@@ -105,26 +105,6 @@ def write_run_folder(result: RunResult, folder: Path, force: bool = False, pick_
         if result.graph is not None:
             report.write_network(result.graph, partial)
         report.write_html_report(partial, result.log, summary, posts, result.series)
-        if force and folder.exists():
-            shutil.rmtree(folder)
-        folder = _claim(folder, pick_free)
-        partial.rename(folder)          # atomic: replaces the empty folder just claimed
-        result.folder = folder
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+        record_files(partial)
+    result.folder = staging.folder
     return summary
-
-
-def _claim(folder: Path, pick_free: bool) -> Path:
-    """Create ``folder`` empty, atomically, so no other run can take its name."""
-    base, k = folder, 1
-    while True:
-        try:
-            folder.mkdir()
-            return folder
-        except FileExistsError:
-            if not pick_free:
-                raise ScenarioError(f"{folder}: the run folder already exists; choose another --out or add --force")
-            k += 1
-            folder = base.with_name(f"{base.name}-{k}")

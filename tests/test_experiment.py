@@ -242,7 +242,7 @@ def test_compare_end_to_end_writes_tables_json_and_plot(tmp_path):
     assert len(pd.read_csv(out / "summary.csv")) == 2 * len(METRICS)
     assert (out / "tradeoff.png").read_bytes()[:4] == b"\x89PNG"
     assert (out / "summary.txt").read_text().strip() in done.stdout
-    assert not list(out.glob(".*"))                      # no temporary file left
+    assert [p.name for p in out.glob(".*")] == [".sharesim"]   # the marker; no temporary file left
 
 
 @pytest.mark.parametrize("strategies_file_name", sorted(p.name for p in (SCENARIOS / "strategies").glob("*.yaml")))

@@ -18,6 +18,7 @@ from sim.events import BRAND, RunLog
 from sim.metrics import post_metrics, summarize, timeseries
 from sim.report import (follower_distance, how, render_report, what, when, where, who,
                         write_network, read_network)
+from sim.rundir import record_files
 from sim.runs import simulate, write_run_folder
 from tests.conftest import ROOT, small_scenario
 from test_metrics import HAND_EVENTS, make_run  # tests/ is on sys.path
@@ -273,6 +274,9 @@ def test_sharesim_report_on_files_that_do_not_fit_together(run_folder, tmp_path,
     shutil.copytree(run_folder[0], folder)
     people = pd.read_csv(folder / "people.csv").drop(columns=["follows_0"])
     people.to_csv(folder / "people.csv", index=False)
+    assert main(["report", str(folder)]) == 2                       # changed since the run: refused as damaged
+    assert "people.csv" in capsys.readouterr().err
+    record_files(folder)                    # as if the run had written it so: the files still do not fit
     before = (folder / "report.html").read_bytes()
     assert main(["report", str(folder)]) == 2
     err = capsys.readouterr().err

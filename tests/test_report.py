@@ -86,3 +86,148 @@ def test_importing_report_does_not_import_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------- `sharesim report` trusts nothing it cannot verify
+
+@pytest.fixture(scope="module")
+def intact(tmp_path_factory):
+    """A small run folder as `sharesim run` writes it."""
+    from conftest import small_scenario
+
+    from sim.runs import simulate, write_run_folder
+
+    folder = tmp_path_factory.mktemp("intact") / "run"
+    write_run_folder(simulate(small_scenario(population={"size": 300}, duration_days=1)), folder)
+    return folder
+
+
+@pytest.fixture
+def copy_of(intact, tmp_path):
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(intact, folder)
+    return folder
+
+
+def refused(folder, capsys, *names) -> str:
+    """`sharesim report` exits 2 with one line naming the file, and summary.json is untouched."""
+    from sim.cli import main
+
+    before = (folder / "summary.json").read_bytes()
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert all(name in err for name in names), err
+    assert (folder / "summary.json").read_bytes() == before
+    assert not any(".partial-" in p.name for p in folder.iterdir())
+    return err
+
+
+def test_run_json_records_the_size_and_checksum_of_the_report_sources(intact):
+    import hashlib
+
+    files = json.loads((intact / "run.json").read_text())["files"]
+    assert {"events.csv", "people.csv", "posts_published.csv", "scenario.yaml", "network.npz"} <= set(files)
+    for name, recorded in files.items():
+        data = (intact / name).read_bytes()
+        assert recorded["bytes"] == len(data) and recorded["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_an_intact_folder_is_rebuilt_to_the_same_summary(copy_of, capsys):
+    from sim.cli import main
+
+    before = json.loads((copy_of / "summary.json").read_text())
+    assert main(["report", str(copy_of)]) == 0
+    assert json.loads((copy_of / "summary.json").read_text()) == before
+
+
+def test_a_truncated_event_log_is_refused(copy_of, capsys):
+    events = copy_of / "events.csv"
+    data = events.read_bytes()
+    events.write_bytes(data[: len(data) * 3 // 4])
+    err = refused(copy_of, capsys, "events.csv")
+    assert "bytes" in err and "truncated" in err
+
+
+def test_a_log_changed_in_place_is_refused(copy_of, capsys):
+    events = copy_of / "events.csv"
+    lines = events.read_text().splitlines(keepends=True)
+    lines[1], lines[-1] = lines[-1], lines[1]                  # same size, other content
+    events.write_text("".join(lines))
+    assert "changed since the run" in refused(copy_of, capsys, "events.csv")
+
+
+def test_a_folder_without_checksums_gets_a_clear_message(copy_of, capsys):
+    meta = json.loads((copy_of / "run.json").read_text())
+    del meta["files"]
+    (copy_of / "run.json").write_text(json.dumps(meta))
+    assert "records no checksums" in refused(copy_of, capsys, str(copy_of))
+
+
+def rerecorded(folder):
+    """As if whoever damaged the folder also rewrote run.json's checksums."""
+    from sim.rundir import record_files
+
+    record_files(folder)
+
+
+def test_ids_that_do_not_fit_the_people_are_refused(copy_of, capsys):
+    events = pd.read_csv(copy_of / "events.csv")
+    events.loc[0, "person"] = 99999
+    events.to_csv(copy_of / "events.csv", index=False)
+    rerecorded(copy_of)
+    assert "ids do not fit together" in refused(copy_of, capsys, "events.csv", "person")
+
+
+@pytest.mark.parametrize("recorded", [False, True], ids=["checksum", "rerecorded"])
+def test_a_garbage_scenario_is_refused(copy_of, capsys, recorded):
+    (copy_of / "scenario.yaml").write_text("name: [unclosed\n  - : :")
+    if recorded:
+        rerecorded(copy_of)
+    refused(copy_of, capsys, "scenario.yaml")
+
+
+def test_a_scenario_that_is_not_a_mapping_is_refused(copy_of, capsys):
+    (copy_of / "scenario.yaml").write_text("- just\n- a list\n")
+    rerecorded(copy_of)
+    assert "not a scenario" in refused(copy_of, capsys, "scenario.yaml")
+
+
+@pytest.mark.parametrize("recorded", [False, True], ids=["checksum", "rerecorded"])
+def test_a_garbage_network_is_refused(copy_of, capsys, recorded):
+    (copy_of / "network.npz").write_bytes(b"PK\x03\x04 not really a zip" * 20)
+    if recorded:
+        rerecorded(copy_of)
+    refused(copy_of, capsys, "network.npz")
+
+
+def test_a_zip_bomb_network_is_refused_before_it_is_unpacked(copy_of, capsys, monkeypatch):
+    import zipfile
+
+    import numpy as np
+
+    with zipfile.ZipFile(copy_of / "network.npz", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("indptr.npy", b"\0" * (20 << 20))     # 20 MB of zeros, a few kB packed
+        archive.writestr("indices.npy", b"\0" * 16)
+    assert (copy_of / "network.npz").stat().st_size < 100_000
+    rerecorded(copy_of)
+
+    def never(*args, **kwargs):
+        raise AssertionError("np.load must not open a zip bomb")
+    monkeypatch.setattr(np, "load", never)
+    assert "would unpack" in refused(copy_of, capsys, "network.npz")
+
+
+def test_the_network_is_loaded_without_pickles(copy_of, capsys):
+    import zipfile
+
+    import numpy as np
+
+    arrays = {"indptr": np.array([0, 1], dtype=object), "indices": np.array([0], dtype=np.int32)}
+    np.savez(copy_of / "network.npz", **arrays)
+    with zipfile.ZipFile(copy_of / "network.npz") as archive:
+        assert {i.filename for i in archive.infolist()} == {"indptr.npy", "indices.npy"}
+    rerecorded(copy_of)
+    assert "cannot be read as a network" in refused(copy_of, capsys, "network.npz")

@@ -1,0 +1,383 @@
+"""The run folder as a format: what sharesim may write, replace and trust.
+
+Every folder sharesim writes (a run, a comparison, a lesson) holds a marker
+file, ``.sharesim`` (JSON: tool, kind, version). The marker is what lets
+``--force`` replace a folder: a folder without it is the user's own, and
+sharesim never deletes it. Before any simulation, :func:`check_destination`
+(or :func:`check_file_destination` for a single file such as a GIF) says
+whether ``--out`` can be written, so a bad ``--out`` costs nothing.
+
+Folders are written whole or not at all: :func:`staged_folder` yields a
+hidden sibling ``.NAME.partial-PID`` (already marked), and renames it into
+place only when everything in it was written. A partial folder left by a
+process that was killed (SIGKILL gives no chance to clean up) is removed the
+next time sharesim writes into the same parent. Single files are written to a
+temporary name and renamed over the old one (:func:`write_atomically`,
+:func:`staged_file`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .scenario import ScenarioError
+
+MARKER = ".sharesim"
+"""The file that says "sharesim wrote this folder, and may replace it"."""
+
+KINDS = ("run", "comparison", "lesson")
+
+PARTIAL = re.compile(r"^\.(?P<name>.+)\.partial-(?P<pid>\d+)$")
+"""How a folder being written is named: ``.NAME.partial-PID``."""
+
+
+def _version() -> str:
+    from . import __version__
+    return str(__version__)
+
+
+# --------------------------------------------------------------------------
+# The marker
+
+def mark(folder: Path, kind: str) -> None:
+    """Leave the marker that makes ``folder`` a sharesim ``kind`` folder."""
+    text = json.dumps({"tool": "sharesim", "kind": kind, "version": _version()}) + "\n"
+    write_atomically(Path(folder) / MARKER, text)
+
+
+def marked_kind(folder: Path, legacy: tuple[str, ...] = ()) -> str | None:
+    """The kind of sharesim folder ``folder`` is, or None when sharesim did not write it.
+
+    ``legacy`` names files that marked such a folder before ``.sharesim``
+    existed (a lesson's ``lesson.json``).
+    """
+    folder = Path(folder)
+    try:
+        data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    if isinstance(data, dict) and data.get("tool") == "sharesim" and data.get("kind") in KINDS:
+        return data["kind"]
+    if any((folder / name).is_file() for name in legacy):
+        return "legacy"
+    return None
+
+
+# --------------------------------------------------------------------------
+# Checking a destination before any work
+
+def check_writable(path: Path, option: str = "--out") -> None:
+    """Refuse a ``path`` that cannot be created: a file on the way, or a parent that is not writable."""
+    path = Path(path)
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ScenarioError(f"{option} {path}: {ancestor} is a file, not a folder; give a path inside a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ScenarioError(f"{option} {path}: the folder {ancestor} is not writable; give a path you can write to")
+
+
+def protected(path: Path) -> str | None:
+    """Why ``path`` must never be replaced (the root, the home folder, the current folder or
+    a folder that holds it), or None."""
+    resolved = Path(path).expanduser().resolve()
+    cwd = Path.cwd().resolve()
+    if resolved == Path(resolved.anchor):
+        return "the root folder"
+    if resolved == Path.home().resolve():
+        return "your home folder"
+    if resolved == cwd:
+        return "the current folder"
+    if cwd.is_relative_to(resolved):
+        return "a folder that holds the current folder"
+    return None
+
+
+def check_destination(path: Path, *, force: bool, kind: str, option: str = "--out",
+                      legacy: tuple[str, ...] = ()) -> None:
+    """Refuse, with one line, an output folder sharesim must not write or replace.
+
+    Called before any simulation. Allowed: a new folder in a writable place;
+    with ``force``, an existing empty folder or a sharesim ``kind`` folder.
+    Never: a file, a path under a file, the root, the home folder, the
+    current folder or one that holds it, or a folder of the user's own files.
+    """
+    path = Path(path)
+    why = protected(path)
+    if why is not None:
+        raise ScenarioError(f"{option} {path}: is {why}; sharesim never writes over it; "
+                            f"give a new folder such as outputs/{kind}")
+    if path.exists() or path.is_symlink():
+        if path.is_symlink():
+            raise ScenarioError(f"{option} {path}: is a link; sharesim does not write through links; "
+                                f"give a new folder name")
+        if not path.is_dir():
+            raise ScenarioError(f"{option} {path}: is a file, not a folder; give a new folder name")
+        if not force:
+            raise ScenarioError(f"{option} {path}: the folder already exists; choose another {option} "
+                                f"or add --force to replace a folder sharesim wrote")
+        found = marked_kind(path, legacy)
+        if found is None and any(path.iterdir()):
+            raise ScenarioError(f"{option} {path}: is not a {kind} folder sharesim wrote (no {MARKER} in it); "
+                                f"sharesim never replaces a folder of your own files, even with --force; "
+                                f"choose another {option}")
+        if found not in (None, "legacy", kind):
+            raise ScenarioError(f"{option} {path}: holds a sharesim {found}, not a {kind}; "
+                                f"choose another {option}")
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise ScenarioError(f"{option} {path}: the folder {path.parent} is not writable; "
+                                f"give a path you can write to")
+        return
+    check_writable(path, option)
+
+
+def check_file_destination(path: Path, *, force: bool, option: str = "--out") -> None:
+    """Refuse a single output file (a GIF, a PNG) that exists without ``force``, is a folder,
+    or cannot be created. sharesim marks no single file, so ``force`` replaces any file."""
+    path = Path(path)
+    if path.is_dir():
+        raise ScenarioError(f"{option} {path}: is a folder; give a file name")
+    if path.exists() and not force:
+        raise ScenarioError(f"{option} {path}: the file already exists; choose another name or add --force")
+    check_writable(path, option)
+
+
+# --------------------------------------------------------------------------
+# Writing
+
+def write_atomically(path: Path, data: str | bytes) -> None:
+    """Write a whole file under a temporary name, then rename it over ``path``:
+    a reader sees the old file or the new one, never half of one."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        if isinstance(data, bytes):
+            temporary.write_bytes(data)
+        else:
+            temporary.write_text(data, encoding="utf-8")
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def staged_file(path: Path) -> Iterator[Path]:
+    """A temporary path next to ``path`` (same suffix) for a writer that needs a file name;
+    renamed over ``path`` when the block succeeds, removed when it fails."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True         # someone else's live process
+    except OverflowError:
+        return False
+    return True
+
+
+def clean_stale_partials(parent: Path) -> list[Path]:
+    """Remove the ``.NAME.partial-PID`` folders in ``parent`` that sharesim left when a process
+    was killed (marked, and their PID no longer running); say so in one line on stderr."""
+    parent = Path(parent)
+    removed = []
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = PARTIAL.match(entry.name)
+        if (match and entry.is_dir() and not entry.is_symlink() and marked_kind(entry) is not None
+                and not _alive(int(match["pid"]))):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    if removed:
+        names = ", ".join(p.name for p in removed)
+        print(f"sharesim: removed {len(removed)} unfinished folder(s) left by stopped runs in {parent}: {names}",
+              file=sys.stderr)
+    return removed
+
+
+def partial_name(destination: Path) -> Path:
+    """The hidden sibling a folder is written in before it takes its name."""
+    destination = Path(destination)
+    return destination.with_name(f".{destination.name}.partial-{os.getpid()}")
+
+
+@dataclass
+class Staging:
+    """A folder being written: ``path`` is the hidden partial folder to write in;
+    ``folder`` is where it went once its ``staged_folder`` block ended."""
+
+    path: Path
+    folder: Path | None = None
+
+
+@contextmanager
+def staged_folder(destination: Path, *, kind: str, force: bool = False, pick_free: bool = False,
+                  option: str = "--out", legacy: tuple[str, ...] = ()) -> Iterator[Staging]:
+    """Write a folder whole or not at all.
+
+    Yields a :class:`Staging` whose ``path`` is a marked hidden sibling
+    ``.NAME.partial-PID``; when the block succeeds it is renamed to
+    ``destination`` (``staging.folder``). An existing destination is
+    replaced only with ``force`` and only if sharesim wrote it (checked
+    again just before); with ``pick_free`` a name taken meanwhile makes the
+    folder take the next free one (``-2``, ``-3`` ...). On any exception the
+    partial folder is removed.
+    """
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_partials(destination.parent)
+    staging = Staging(partial_name(destination))
+    shutil.rmtree(staging.path, ignore_errors=True)
+    staging.path.mkdir()
+    try:
+        mark(staging.path, kind)
+        yield staging
+        staging.folder = publish(staging.path, destination, kind=kind, force=force, pick_free=pick_free,
+                                 option=option, legacy=legacy)
+    except BaseException:
+        shutil.rmtree(staging.path, ignore_errors=True)
+        raise
+
+
+def publish(partial: Path, destination: Path, *, kind: str, force: bool, pick_free: bool,
+            option: str = "--out", legacy: tuple[str, ...] = ()) -> Path:
+    """Rename a finished partial folder to ``destination`` (see :func:`staged_folder`); return where it went."""
+    base, k = destination, 1
+    while True:
+        if destination.exists() and force and not pick_free:
+            check_destination(destination, force=True, kind=kind, option=option, legacy=legacy)
+            aside = destination.with_name(f".{destination.name}.replaced-{os.getpid()}")
+            shutil.rmtree(aside, ignore_errors=True)
+            os.rename(destination, aside)
+            try:
+                os.rename(partial, destination)
+            except BaseException:
+                os.rename(aside, destination)
+                raise
+            shutil.rmtree(aside, ignore_errors=True)
+            return destination
+        try:
+            destination.mkdir()             # claim the name atomically, then rename over the empty folder
+        except FileExistsError:
+            if not pick_free:
+                raise ScenarioError(f"{option} {destination}: the folder already exists; choose another "
+                                    f"{option} or add --force to replace a folder sharesim wrote") from None
+            k += 1
+            destination = base.with_name(f"{base.name}-{k}")
+            continue
+        os.rename(partial, destination)
+        return destination
+
+
+@contextmanager
+def staged_update(folder: Path, name: str = "update") -> Iterator[Path]:
+    """Rewrite some files of an existing folder: yields a hidden staging folder inside it
+    (``.NAME.partial-PID``); when the block succeeds each file written there replaces its
+    namesake atomically."""
+    folder = Path(folder)
+    clean_stale_partials(folder)
+    staging = folder / f".{name}.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        mark(staging, "run")
+        yield staging
+        for path in sorted(staging.iterdir()):
+            if path.name != MARKER:
+                os.replace(path, folder / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# What a run folder's report is rebuilt from, and checking it is intact
+
+SOURCE_FILES = ("events.csv", "people.csv", "posts_published.csv", "scenario.yaml", "network.npz")
+"""The files a run's report is rebuilt from; run.json records their sizes and checksums."""
+
+REQUIRED_SOURCES = ("events.csv", "people.csv", "posts_published.csv")
+
+NETWORK_CAP = 1 << 30
+"""Unpacked bytes a network.npz may hold at most when run.json records no better bound."""
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def record_files(folder: Path) -> dict:
+    """Add ``files: {name: {bytes, sha256}}`` to the folder's run.json (network.npz also
+    records its unpacked size, so a reader can refuse a file that would expand further)."""
+    import zipfile
+
+    folder = Path(folder)
+    files = {}
+    for name in SOURCE_FILES:
+        path = folder / name
+        if path.is_file():
+            files[name] = {"bytes": path.stat().st_size, "sha256": sha256_of(path)}
+            if name == "network.npz" and zipfile.is_zipfile(path):
+                with zipfile.ZipFile(path) as archive:
+                    files[name]["unpacked_bytes"] = sum(info.file_size for info in archive.infolist())
+    meta = json.loads((folder / "run.json").read_text())
+    meta["files"] = files
+    write_atomically(folder / "run.json", json.dumps(meta, indent=2) + "\n")
+    return files
+
+
+def verify_files(folder: Path, meta: dict) -> None:
+    """Refuse, naming the file, a run folder whose source files are not the ones its run wrote
+    (run.json's ``files``), or that predates checksums."""
+    folder = Path(folder)
+    files = meta.get("files")
+    if not isinstance(files, dict) or not files:
+        raise ScenarioError(f"{folder}: run.json records no checksums (a folder from an older sharesim, or "
+                            f"not written by sharesim); the report cannot verify it; run the scenario again")
+    for name in REQUIRED_SOURCES:
+        if name not in files:
+            raise ScenarioError(f"{folder / 'run.json'}: records no checksum for {name}; run the scenario again")
+    for name, expected in files.items():
+        path = folder / str(name)
+        if name not in SOURCE_FILES or not isinstance(expected, dict):
+            raise ScenarioError(f"{folder / 'run.json'}: files: unexpected entry {name!r}; run the scenario again")
+        if not path.is_file():
+            raise ScenarioError(f"{path}: missing, but the run wrote it; run the scenario again")
+        size = path.stat().st_size
+        if size != expected.get("bytes"):
+            raise ScenarioError(f"{path}: {size} bytes, but the run wrote {expected.get('bytes')} "
+                                f"(truncated or changed since); the report is not rebuilt from it")
+        if sha256_of(path) != expected.get("sha256"):
+            raise ScenarioError(f"{path}: changed since the run (its checksum differs from run.json); "
+                                f"the report is not rebuilt from it")
