@@ -72,29 +72,50 @@ def plan_campaign(campaign, duration_days: float, tick_hours: float, rng: np.ran
     return sorted(planned, key=lambda p: p.tick)
 
 
+BRAND_ID = np.int16
+"""Brand ids in posts and the event log; sim.scenario.MAX_BRANDS (1000) keeps them far from 32,767."""
+TOPIC_ID = np.int16
+"""Topic ids; sim.scenario.MAX_TOPICS is 100."""
+
+
 class PostTable:
-    """Every post published so far, as growing arrays indexed by post id."""
+    """Every post published so far, as arrays indexed by post id.
+
+    The arrays grow by doubling, so publishing n posts costs O(n), not the
+    O(n^2) of appending to a NumPy array each time.
+    """
+
+    _COLUMNS = {"brand": BRAND_ID, "tick": np.int32, "topic": TOPIC_ID, "promotional": float}
 
     def __init__(self) -> None:
-        self.brand = np.empty(0, dtype=np.int16)
-        self.tick = np.empty(0, dtype=np.int32)
-        self.topic = np.empty(0, dtype=np.int16)
-        self.qualities = np.empty((0, len(QUALITIES)))
-        self.promotional = np.empty(0)
-        self.appeal = np.empty((0, len(QUALITIES)))   # (posts, 7 motivation types)
+        self._size = 0
+        self._store = {name: np.empty(16, dtype=dtype) for name, dtype in self._COLUMNS.items()}
+        self._store["qualities"] = np.empty((16, len(QUALITIES)))
+        self._store["appeal"] = np.empty((16, len(QUALITIES)))   # (posts, 7 motivation types)
         self.kind: list[str] = []
 
     def __len__(self) -> int:
-        return self.tick.size
+        return self._size
+
+    brand = property(lambda self: self._store["brand"][:self._size], doc="brand id of each post")
+    tick = property(lambda self: self._store["tick"][:self._size], doc="tick of publication")
+    topic = property(lambda self: self._store["topic"][:self._size], doc="index into population.topics")
+    qualities = property(lambda self: self._store["qualities"][:self._size], doc="(posts, 7 qualities)")
+    promotional = property(lambda self: self._store["promotional"][:self._size], doc="0 to 1")
+    appeal = property(lambda self: self._store["appeal"][:self._size], doc="(posts, 7 motivation types)")
 
     def publish(self, brand: int, tick: int, kind: str, topic: int,
                 qualities: np.ndarray, promotional: float, appeal: np.ndarray) -> int:
         """Add one post; returns its id."""
-        self.brand = np.append(self.brand, np.int16(brand))
-        self.tick = np.append(self.tick, np.int32(tick))
-        self.topic = np.append(self.topic, np.int16(topic))
-        self.qualities = np.vstack([self.qualities, qualities])
-        self.promotional = np.append(self.promotional, promotional)
-        self.appeal = np.vstack([self.appeal, appeal])
+        post = self._size
+        if post == self._store["tick"].shape[0]:
+            for name, array in self._store.items():
+                grown = np.empty((2 * array.shape[0], *array.shape[1:]), dtype=array.dtype)
+                grown[:post] = array
+                self._store[name] = grown
+        store = self._store
+        store["brand"][post], store["tick"][post], store["topic"][post] = brand, tick, topic
+        store["qualities"][post], store["promotional"][post], store["appeal"][post] = qualities, promotional, appeal
         self.kind.append(kind)
-        return len(self) - 1
+        self._size += 1
+        return post

@@ -9,7 +9,11 @@ semicolons. What else such files hold, and what sharesim does with it:
 - a line with a single id: a person with no ties;
 - self-loops and repeated ties: dropped (the person stays);
 - ids that are words: allowed when the file starts with them; in a file of
-  whole-number ids, a word is an error naming its line.
+  whole-number ids, a word is an error naming its line;
+- whole-number ids from -2^63 to 2^64-1 (64-bit ids, signed or not); a
+  larger one is an error naming its line;
+- a folder, device or pipe in place of the file, and a graph of fewer than
+  two people: errors naming the file.
 
 Large files are read in chunks by pandas' C parser straight into NumPy
 arrays, never through a Python list of tuples; a file the fast reader
@@ -25,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .scenario import ScenarioError
+from .scenario import ScenarioError, quoted, regular_file
 
 _SEPARATORS = re.compile(r"[\s,;]+")
 _CHUNK_ROWS = 2_000_000
@@ -39,7 +43,7 @@ def read_edge_list(path, directed: bool = False) -> sp.csr_array:
     line ``a b`` means b sees what a shares. Raises ScenarioError naming the
     file and, for a malformed line, its number.
     """
-    path = Path(path)
+    path = regular_file(Path(path), "edge-list file")
     _check_is_text(path)
     try:
         sources, targets, loners = _read_fast(path)
@@ -57,6 +61,8 @@ def read_edge_list(path, directed: bool = False) -> sp.csr_array:
     if not directed:
         a, b = np.concatenate([a, b]), np.concatenate([b, a])
     n = names.size
+    if n < 2:
+        raise ScenarioError(f"{path}: the graph has {n} person; a network needs at least 2 people")
     matrix = sp.coo_array((np.ones(a.size, dtype=np.int8), (a, b)), shape=(n, n)).tocsr()
     matrix.data[:] = 1                          # repeated ties were summed: one tie each
     return matrix
@@ -94,8 +100,8 @@ def _read_fast(path: Path):
         for chunk in chunks:
             sources.append(_compact(chunk[0].to_numpy()))
             targets.append(_compact(chunk[1].to_numpy()))
-    except (ValueError, TypeError, pd.errors.ParserError, IndexError):
-        raise _FastReaderRefused from None
+    except (ValueError, TypeError, OverflowError, pd.errors.ParserError, IndexError):
+        raise _FastReaderRefused from None           # e.g. ids above 2^63-1, words, single-id lines
     return np.concatenate(sources), np.concatenate(targets), np.empty(0, np.int32)
 
 
@@ -116,24 +122,38 @@ def _first_data_line(path: Path) -> str | None:
     return None
 
 
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+SMALLEST_ID, LARGEST_ID = -2**63, 2**64 - 1
+"""Whole-number ids must fit in 64 bits, signed or unsigned."""
+
+
 def _is_whole_number(token: str) -> bool:
-    return token.lstrip("+-").isdigit()
+    return _WHOLE_NUMBER.fullmatch(token) is not None
 
 
 def _read_line_by_line(path: Path):
-    """The careful reader: any ids, single-id lines, a header; names the bad line."""
+    """The careful reader: any ids, single-id lines, a header; names the bad line.
+
+    Ids are numbered in order of appearance (a dict, so ids of any size fit),
+    then renumbered in sorted order: numerically for whole numbers,
+    alphabetically for words.
+    """
     numeric: bool | None = None
     sources, targets, loners = array("q"), array("q"), array("q")
-    words: dict[str, int] = {}
+    codes: dict = {}
     header_allowed = True
 
     def number_of(token: str, line: int) -> int:
         if numeric:
             if not _is_whole_number(token):
                 raise ScenarioError(
-                    f"{path}:{line}: node id {token[:40]!r} is not a whole number, like the ids before it")
-            return int(token)
-        return words.setdefault(token, len(words))
+                    f"{path}:{line}: node id {quoted(token, 40)} is not a whole number, like the ids before it")
+            value = int(token) if len(token) <= 21 else LARGEST_ID + 1
+            if not SMALLEST_ID <= value <= LARGEST_ID:
+                raise ScenarioError(f"{path}:{line}: node id {quoted(token, 40)} does not fit in 64 bits "
+                                    f"(ids are whole numbers from -2^63 to 2^64-1)")
+            return codes.setdefault(value, len(codes))
+        return codes.setdefault(token, len(codes))
 
     try:
         with path.open(encoding="utf-8") as file:
@@ -155,13 +175,9 @@ def _read_line_by_line(path: Path):
                 targets.append(number_of(ids[1], number))
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not UTF-8 text (expected lines 'a b')") from None
-    except OverflowError:
-        raise ScenarioError(f"{path}: a node id is too large (ids must fit in 64 bits)") from None
-    if numeric:
-        return (np.frombuffer(sources, np.int64), np.frombuffer(targets, np.int64),
-                np.frombuffer(loners, np.int64))
-    labels = np.array(sorted(words, key=words.get))
-    order = np.argsort(np.argsort(labels))     # word ids sorted alphabetically
+    labels = sorted(codes)                          # all ints, or all words
+    order = np.empty(len(codes), dtype=np.int64)    # first-seen code -> sorted position
+    order[[codes[label] for label in labels]] = np.arange(len(codes))
     return (order[np.frombuffer(sources, np.int64)], order[np.frombuffer(targets, np.int64)],
             order[np.frombuffer(loners, np.int64)])
 

@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .content import BRAND_ID
+
 BRAND = -1
 """The ``source`` of an item that the brand itself put in a feed."""
 
@@ -57,7 +59,7 @@ class EventKind(IntEnum):
 
 EVENT_COLUMNS = ("tick", "kind", "post", "brand", "person", "source")
 _DTYPES = {"tick": np.int32, "kind": np.int8, "post": np.int32,
-           "brand": np.int16, "person": np.int32, "source": np.int32}
+           "brand": BRAND_ID, "person": np.int32, "source": np.int32}
 
 
 class EventLog:

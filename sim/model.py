@@ -162,6 +162,7 @@ class SharingModel(mesa.Model):
             self.seeded[np.concatenate([influencers, picked]), b] = True
             self.plans.append(plan_campaign(brand.campaign, self.scenario.duration_days, self.tick_hours, self.rng))
             Brand(self, b, brand.name)
+        self._next_plan = [0] * len(brands)      # per brand, its first plan not yet published
         self.followers.start()
         self.share_boost = np.array([brand.campaign.seeding.share_boost for brand in brands])
 
@@ -210,7 +211,12 @@ class SharingModel(mesa.Model):
         """Brands put this tick's posts into their followers' and seeds' feeds."""
         tick_start = (self.tick - 1) * self.tick_hours
         for b, brand in enumerate(self.scenario.brands):
-            for planned in self.plans[b]:
+            plans, start = self.plans[b], self._next_plan[b]
+            end = start
+            while end < len(plans) and plans[end].tick <= self.tick:   # plans are sorted by tick
+                end += 1
+            self._next_plan[b] = end
+            for planned in plans[start:end]:
                 if planned.tick != self.tick:
                     continue
                 content = brand.campaign.content[planned.kind]

@@ -118,7 +118,7 @@ def _set(data, path, value):
 
 def test_a_population_that_cannot_fit_is_refused_before_allocating(tmp_path):
     scenario = tmp_path / "huge.yaml"
-    scenario.write_text("name: huge\npopulation: {size: 10000000000}\n")
+    scenario.write_text("name: huge\npopulation: {size: 2000000000}\n")
     started = time.perf_counter()
     status, err = run_cli("run", scenario, "--out", tmp_path / "run")
     assert status == 2 and "population.size" in err and "memory" in err and "TB" in err
