@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import InputError
 from .rundir import check_file_destination, staged_file
-from .scenario import ScenarioError, load_scenario
+from .scenario import load_scenario
 
 MAX_PEOPLE = 350
 """People drawn at most: a cascade's sharers and those they reached always; the brand's direct readers sampled."""
@@ -61,18 +62,18 @@ def follow_post(model, post: int | None, seed: int) -> Cascade:
     exposure = kind == int(EventKind.EXPOSURE)
     published = len(model.posts)
     if published == 0:
-        raise ScenarioError(f"{model.scenario.name}: the run published no post; nothing to animate")
+        raise InputError(f"{model.scenario.name}: the run published no post; nothing to animate")
     if post is None:
         post = furthest_travelled(log, exposure, published)
     elif not 0 <= post < published:
-        raise ScenarioError(f"--post: no post {post}; this run published posts 0 to {published - 1}")
+        raise InputError(f"--post: no post {post}; this run published posts 0 to {published - 1}")
 
     mine = exposure & (posts == post)
     person, tick, source = log.column("person")[mine], log.column("tick")[mine], log.column("source")[mine]
     first = np.unique(person, return_index=True)[1]          # the log is in time order
     person, tick, source = person[first], tick[first], source[first]
     if person.size == 0:
-        raise ScenarioError(f"--post: post {post} reached nobody; choose another post (or a scenario where people read)")
+        raise InputError(f"--post: post {post} reached nobody; choose another post (or a scenario where people read)")
     sharing = (kind == int(EventKind.SHARE)) & (posts == post)
     sharers, share_tick = log.column("person")[sharing], log.column("tick")[sharing]
 
@@ -189,21 +190,21 @@ def command_animate(args) -> int:
 
     out = Path(args.out)
     if out.suffix.lower() != ".gif":
-        raise ScenarioError(f"--out: {out}: the animation is a GIF; give a file name ending in .gif")
+        raise InputError(f"--out: {out}: the animation is a GIF; give a file name ending in .gif")
     frame = getattr(args, "frame", None)
     if frame is not None and Path(frame).suffix.lower() != ".png":
-        raise ScenarioError(f"--frame: {frame}: give a file name ending in .png")
+        raise InputError(f"--frame: {frame}: give a file name ending in .png")
     if args.seed is not None and args.seed < 0:
-        raise ScenarioError(f"--seed: must be a whole number >= 0 (got {args.seed})")
+        raise InputError(f"--seed: must be a whole number >= 0 (got {args.seed})")
     if args.post is not None and args.post < 0:
-        raise ScenarioError(f"--post: must be a post number >= 0 (got {args.post})")
+        raise InputError(f"--post: must be a post number >= 0 (got {args.post})")
     force = bool(getattr(args, "force", False))
     check_file_destination(out, force=force)                # before the run: nothing is overwritten unasked
     if frame is not None:
         check_file_destination(Path(frame), force=force, option="--frame")
     scenario = load_scenario(args.scenario)
     if scenario.model != "sharesim":
-        raise ScenarioError(f"{args.scenario}: model: the animation follows model 'sharesim' (got {scenario.model!r})")
+        raise InputError(f"{args.scenario}: model: the animation follows model 'sharesim' (got {scenario.model!r})")
     model = SharingModel(scenario, seed=args.seed, source=str(args.scenario))
     model.run()
     cascade = follow_post(model, args.post, seed=model.seed)

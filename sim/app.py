@@ -47,10 +47,11 @@ from matplotlib.lines import Line2D
 from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import update_counter
 
+from sim.errors import InputError
 from sim.events import EventKind
 from sim.model import SharingModel
 from sim.motivations import PROFILES, Motivation
-from sim.scenario import GENERATORS, Scenario, ScenarioError, load_scenario, scenario_from_dict
+from sim.scenario import GENERATORS, Scenario, load_scenario, scenario_from_dict
 
 SCENARIO_VARIABLE = "SHARESIM_DEMO_SCENARIO"
 """Environment variable through which ``sharesim demo SCENARIO`` passes the starting scenario."""
@@ -184,7 +185,7 @@ class DemoModel(SharingModel):
         seed, self.notice = parse_seed(base.seed if seed is None else seed, base.seed)
         try:
             scenario = demo_scenario(base, **settings)
-        except ScenarioError as error:        # a combination the model refuses: say so, keep the start
+        except InputError as error:        # a combination the model refuses: say so, keep the start
             scenario, settings = base, start
             self.notice = f"{error}; showing the starting scenario instead"
         super().__init__(scenario, seed=seed, source=f"demo ({base.name})")
@@ -464,15 +465,15 @@ def command_demo(args) -> int:
     """Start the demo server on --host/--port, print its address, stop on Ctrl-C (or SIGTERM)."""
     env = dict(os.environ)
     if args.scenario is not None:
-        scenario = load_scenario(args.scenario)                   # ScenarioError: exit 2
+        scenario = load_scenario(args.scenario)                   # InputError: exit 2
         check_demo_scenario(scenario)
         env[SCENARIO_VARIABLE] = str(Path(args.scenario).resolve())
     else:
         env.pop(SCENARIO_VARIABLE, None)
     if not 1 <= args.port <= 65535:
-        raise ScenarioError(f"--port: must be between 1 and 65535 (got {args.port})")
+        raise InputError(f"--port: must be between 1 and 65535 (got {args.port})")
     if not port_free(args.host, args.port):
-        raise ScenarioError(f"--port: {args.host}:{args.port} is already in use; choose another --port")
+        raise InputError(f"--port: {args.host}:{args.port} is already in use; choose another --port")
     command = [sys.executable, "-m", "solara", "run", "sim.app", "--host", args.host,
                "--port", str(args.port), "--no-open", "--production", "--log-level", "warning"]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, preexec_fn=die_with_parent)
@@ -510,7 +511,7 @@ def stop_on_terminate(signum, frame):
 def check_demo_scenario(scenario: Scenario) -> None:
     """Refuse scenarios the demo cannot show, before starting a server."""
     if scenario.model != "sharesim":
-        raise ScenarioError(f"{scenario.name}: the demo shows model 'sharesim' (got model {scenario.model!r})")
+        raise InputError(f"{scenario.name}: the demo shows model 'sharesim' (got model {scenario.model!r})")
 
 
 def port_free(host: str, port: int) -> bool:

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .errors import InputError
 from .events import BRAND, EventKind, EventLog, RunLog
 from .motivations import QUALITIES
 from .network import SocialGraph, build_network
-from .scenario import Scenario, ScenarioError
+from .scenario import Scenario
 
 
 @dataclass
@@ -121,8 +122,8 @@ def seed_people(scenario: Scenario, population: int, rng: np.random.Generator, s
     ic = scenario.independent_cascade
     count = ic.seed_count if ic.seed_count is not None else max(1, int(round(ic.seed_fraction * population)))
     if count > population:
-        raise ScenarioError(f"{source}: independent_cascade.seed_count: {count} seeds but the graph "
-                            f"has {population} people")
+        raise InputError(f"{source}: independent_cascade.seed_count: {count} seeds but the graph "
+                         f"has {population} people")
     return np.sort(rng.choice(population, size=count, replace=False))
 
 

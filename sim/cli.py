@@ -21,11 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_BAD_INPUT
-    from .scenario import ScenarioError
+    from .errors import InputError
     signal.signal(signal.SIGTERM, _interrupt)      # a kill cleans up like Ctrl-C
     try:
         return args.command(args)
-    except ScenarioError as error:
+    except InputError as error:
         print(f"sharesim: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -114,13 +114,14 @@ def lazy(module: str, function: str):
 
 
 def command_run(args) -> int:
+    from .errors import InputError
     from .report import summary_table
     from .rundir import check_destination, check_writable
     from .runs import OUTPUTS, run_folder, simulate, write_run_folder
-    from .scenario import ScenarioError, load_scenario
+    from .scenario import load_scenario
 
     if args.seed is not None and args.seed < 0:
-        raise ScenarioError(f"--seed: must be a whole number >= 0 (got {args.seed})")
+        raise InputError(f"--seed: must be a whole number >= 0 (got {args.seed})")
     scenario = load_scenario(args.scenario)
     if args.out is not None:                # a bad --out is refused before the run, not after it
         check_destination(args.out, force=args.force, kind="run")

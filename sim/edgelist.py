@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .scenario import ScenarioError, quoted, regular_file
+from .errors import InputError
+from .scenario import quoted, regular_file
 
 _SEPARATORS = re.compile(r"[\s,;]+")
 _CHUNK_ROWS = 2_000_000
@@ -40,7 +41,7 @@ def read_edge_list(path, directed: bool = False) -> sp.csr_array:
 
     Integer ids keep their order, word ids are sorted; either way people are
     numbered 0..n-1. Undirected ties work both ways; with ``directed``, the
-    line ``a b`` means b sees what a shares. Raises ScenarioError naming the
+    line ``a b`` means b sees what a shares. Raises InputError naming the
     file and, for a malformed line, its number.
     """
     path = regular_file(Path(path), "edge-list file")
@@ -50,7 +51,7 @@ def read_edge_list(path, directed: bool = False) -> sp.csr_array:
     except _FastReaderRefused:
         sources, targets, loners = _read_line_by_line(path)
     if sources.size == 0 and loners.size == 0:
-        raise ScenarioError(f"{path}: no edges found (expected lines 'a b')")
+        raise InputError(f"{path}: no edges found (expected lines 'a b')")
     ties = sources.size
     names, ids = np.unique(np.concatenate([sources, targets, loners]), return_inverse=True)
     del sources, targets
@@ -62,7 +63,7 @@ def read_edge_list(path, directed: bool = False) -> sp.csr_array:
         a, b = np.concatenate([a, b]), np.concatenate([b, a])
     n = names.size
     if n < 2:
-        raise ScenarioError(f"{path}: the graph has {n} person; a network needs at least 2 people")
+        raise InputError(f"{path}: the graph has {n} person; a network needs at least 2 people")
     matrix = sp.coo_array((np.ones(a.size, dtype=np.int8), (a, b)), shape=(n, n)).tocsr()
     matrix.data[:] = 1                          # repeated ties were summed: one tie each
     return matrix
@@ -76,12 +77,12 @@ def _check_is_text(path: Path) -> None:
     with path.open("rb") as file:
         head = file.read(65536)
     if b"\x00" in head:
-        raise ScenarioError(f"{path}: a binary file, not an edge list (expected text lines 'a b')")
+        raise InputError(f"{path}: a binary file, not an edge list (expected text lines 'a b')")
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as error:
         if error.start < len(head) - 4:     # not just a character cut at the end of the sample
-            raise ScenarioError(f"{path}: not UTF-8 text (expected lines 'a b')") from None
+            raise InputError(f"{path}: not UTF-8 text (expected lines 'a b')") from None
 
 
 def _read_fast(path: Path):
@@ -146,12 +147,12 @@ def _read_line_by_line(path: Path):
     def number_of(token: str, line: int) -> int:
         if numeric:
             if not _is_whole_number(token):
-                raise ScenarioError(
+                raise InputError(
                     f"{path}:{line}: node id {quoted(token, 40)} is not a whole number, like the ids before it")
             value = int(token) if len(token) <= 21 else LARGEST_ID + 1
             if not SMALLEST_ID <= value <= LARGEST_ID:
-                raise ScenarioError(f"{path}:{line}: node id {quoted(token, 40)} does not fit in 64 bits "
-                                    f"(ids are whole numbers from -2^63 to 2^64-1)")
+                raise InputError(f"{path}:{line}: node id {quoted(token, 40)} does not fit in 64 bits "
+                                 f"(ids are whole numbers from -2^63 to 2^64-1)")
             return codes.setdefault(value, len(codes))
         return codes.setdefault(token, len(codes))
 
@@ -174,7 +175,7 @@ def _read_line_by_line(path: Path):
                 sources.append(number_of(ids[0], number))
                 targets.append(number_of(ids[1], number))
     except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not UTF-8 text (expected lines 'a b')") from None
+        raise InputError(f"{path}: not UTF-8 text (expected lines 'a b')") from None
     labels = sorted(codes)                          # all ints, or all words
     order = np.empty(len(codes), dtype=np.int64)    # first-seen code -> sorted position
     order[[codes[label] for label in labels]] = np.arange(len(codes))

@@ -47,10 +47,26 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from .rundir import (check_destination, check_writable, clean_stale_partials, mark, marked_kind, protected,
-                     staged_file, write_atomically)
-from .scenario import ScenarioError, load_scenario, read_yaml, scenario_from_dict, with_overrides
-from .stats import CONFIDENCE, Difference, Estimate, estimate, paired_difference, replication_seeds
+from .errors import InputError
+from .rundir import (
+    check_destination,
+    check_writable,
+    clean_stale_partials,
+    mark,
+    marked_kind,
+    protected,
+    staged_file,
+    write_atomically,
+)
+from .scenario import load_scenario, read_yaml, scenario_from_dict, with_overrides
+from .stats import (
+    CONFIDENCE,
+    Difference,
+    Estimate,
+    estimate,
+    paired_difference,
+    replication_seeds,
+)
 
 METRICS = ("reach", "reach_rate", "shares", "engagement_rate", "unfollow_rate", "net_followers")
 """The metrics compared, per replication (units: people, share of the
@@ -120,23 +136,23 @@ class StrategiesFile(BaseModel):
 def load_strategies(path: str | Path) -> Experiment:
     """Read a strategies file; every strategy's scenario is validated here.
 
-    A bad override (unknown path, bad value) is one :class:`ScenarioError`
+    A bad override (unknown path, bad value) is one :class:`InputError`
     naming the strategies file, the strategy, the field path and what is
     allowed.
     """
     path = Path(path)
     data = read_yaml(path, "strategies")
     if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: a strategies file is a mapping: name, base, baseline, strategies")
+        raise InputError(f"{path}: a strategies file is a mapping: name, base, baseline, strategies")
     try:
         spec = StrategiesFile.model_validate(data)
     except ValidationError as error:
-        raise ScenarioError(_describe_file_errors(error, path)) from None
+        raise InputError(_describe_file_errors(error, path)) from None
 
     if isinstance(spec.base, str):
         base_source = (path.parent / spec.base) if not Path(spec.base).is_absolute() else Path(spec.base)
         if not base_source.is_file():
-            raise ScenarioError(f"{path}: base: scenario file not found: {base_source}")
+            raise InputError(f"{path}: base: scenario file not found: {base_source}")
         base_scenario = load_scenario(base_source)
         base_data = read_yaml(base_source)
     else:
@@ -146,7 +162,7 @@ def load_strategies(path: str | Path) -> Experiment:
     names = list(spec.strategies)
     baseline = spec.baseline or names[0]
     if baseline not in spec.strategies:
-        raise ScenarioError(f"{path}: baseline: no strategy named {baseline!r}; the strategies are {names}")
+        raise InputError(f"{path}: baseline: no strategy named {baseline!r}; the strategies are {names}")
     scenarios = {}
     for name, overrides in spec.strategies.items():
         where = f"{path}: strategy '{name}'"
@@ -164,11 +180,11 @@ def sweep_experiment(path: str | Path, settings: list[str]) -> Experiment:
     scenario = load_scenario(path)
     base_data = read_yaml(path)
     if not 1 <= len(settings) <= 2:
-        raise ScenarioError(f"--set: give one or two parameters to sweep, e.g. "
-                            f"--set brands.0.campaign.posts_per_day=1,2,4,8 (got {len(settings)})")
+        raise InputError(f"--set: give one or two parameters to sweep, e.g. "
+                         f"--set brands.0.campaign.posts_per_day=1,2,4,8 (got {len(settings)})")
     axes = [_parse_setting(text) for text in settings]
     if len(axes) == 2 and axes[0][0] == axes[1][0]:
-        raise ScenarioError(f"--set: {axes[0][0]} is given twice; sweep two different parameters")
+        raise InputError(f"--set: {axes[0][0]} is given twice; sweep two different parameters")
     grid = [{}]
     for parameter, values in axes:
         grid = [{**cell, parameter: value} for cell in grid for value in values]
@@ -190,17 +206,17 @@ def _check_common_seed(scenarios: dict[str, dict], seed: int, where: str) -> Non
     """Replication seeds are spawned from the base's seed: a strategy cannot change it."""
     for name, scenario in scenarios.items():
         if scenario["seed"] != seed:
-            raise ScenarioError(f"{where} '{name}': seed: every strategy shares the base's seed {seed} "
-                                f"(replication i of every strategy uses the same seed); change it in the base")
+            raise InputError(f"{where} '{name}': seed: every strategy shares the base's seed {seed} "
+                             f"(replication i of every strategy uses the same seed); change it in the base")
 
 
 def _validated(data, source: Path, where: str):
     """Validate overridden scenario data; errors are re-labelled with ``where``."""
     try:
         return scenario_from_dict(data, source=source)
-    except ScenarioError as error:
+    except InputError as error:
         message = str(error).removeprefix(f"{source}: ")
-        raise ScenarioError(f"{where}: {message}") from None
+        raise InputError(f"{where}: {message}") from None
 
 
 def _parse_setting(text: str) -> tuple[str, list]:
@@ -208,13 +224,13 @@ def _parse_setting(text: str) -> tuple[str, list]:
     path, sign, values = text.partition("=")
     path = path.strip()
     if not sign or not path or not values.strip():
-        raise ScenarioError(f"--set {text}: write PATH=V1,V2,... e.g. brands.0.campaign.posts_per_day=1,2,4,8")
+        raise InputError(f"--set {text}: write PATH=V1,V2,... e.g. brands.0.campaign.posts_per_day=1,2,4,8")
     try:
         parsed = yaml.safe_load(f"[{values}]")
     except yaml.YAMLError:
-        raise ScenarioError(f"--set {text}: the values must be comma-separated YAML values") from None
+        raise InputError(f"--set {text}: the values must be comma-separated YAML values") from None
     if len(parsed) != len({json.dumps(v, sort_keys=True) for v in parsed}):
-        raise ScenarioError(f"--set {text}: a value is given twice")
+        raise InputError(f"--set {text}: a value is given twice")
     return path, parsed
 
 
@@ -274,9 +290,9 @@ def run_replication(task: Replication) -> dict:
     try:
         scenario = scenario_from_dict(task.scenario, source=task.source)
         result = simulate(scenario, seed=task.seed, source=task.source)
-    except ScenarioError as error:
+    except InputError as error:
         message = str(error).removeprefix(f"{task.source}: ")
-        raise ScenarioError(f"{task.source}: strategy '{task.strategy}': {message}") from None
+        raise InputError(f"{task.source}: strategy '{task.strategy}': {message}") from None
     summary = summarize(result.log)
     summary["net_followers"] = summary["followers_end"] - summary["followers_start"]
     return {"strategy": task.strategy, "replication": task.replication, "seed": task.seed,
@@ -301,9 +317,9 @@ def run_replications(experiment: Experiment, count: int, folder: Path, *, worker
         if kept is None:
             todo.append(task)
         elif kept.get("fingerprint") != task.fingerprint or kept.get("strategy") != task.strategy:
-            raise ScenarioError(f"{store / task.file_name}: this replication was made from another scenario "
-                                f"or seed than strategy '{task.strategy}' now has; use a new --out, or --force "
-                                f"to start over")
+            raise InputError(f"{store / task.file_name}: this replication was made from another scenario "
+                             f"or seed than strategy '{task.strategy}' now has; use a new --out, or --force "
+                             f"to start over")
         else:
             records[task.file_name] = kept
 
@@ -369,11 +385,11 @@ def _execute_on_dask(tasks: list[Replication], address: str):
     try:
         from dask.distributed import Client, as_completed
     except ImportError:
-        raise ScenarioError("--scheduler: needs dask.distributed (pip install 'dask[distributed]')") from None
+        raise InputError("--scheduler: needs dask.distributed (pip install 'dask[distributed]')") from None
     try:
         client = Client(address, timeout="5s")
     except (OSError, TimeoutError, ValueError) as error:
-        raise ScenarioError(f"--scheduler {address}: cannot reach a Dask scheduler ({error})") from None
+        raise InputError(f"--scheduler {address}: cannot reach a Dask scheduler ({error})") from None
     try:
         futures = client.map(run_replication, tasks, pure=False)
         task_of = {future.key: task for future, task in zip(futures, tasks)}
@@ -662,13 +678,13 @@ def command_sweep(args) -> int:
 def run_experiment(experiment: Experiment, args) -> int:
     """Run (or resume) an experiment, write its folder and print its table."""
     if args.replications < 2:
-        raise ScenarioError(f"--replications: must be at least 2 to give a confidence interval "
-                            f"(got {args.replications})")
+        raise InputError(f"--replications: must be at least 2 to give a confidence interval "
+                         f"(got {args.replications})")
     if args.workers < 1:
-        raise ScenarioError(f"--workers: must be at least 1 (got {args.workers})")
+        raise InputError(f"--workers: must be at least 1 (got {args.workers})")
     if args.scheduler is not None and "://" not in args.scheduler:
-        raise ScenarioError(f"--scheduler: a Dask scheduler address such as tcp://127.0.0.1:8786 "
-                            f"(got {args.scheduler!r})")
+        raise InputError(f"--scheduler: a Dask scheduler address such as tcp://127.0.0.1:8786 "
+                         f"(got {args.scheduler!r})")
     folder, created = prepare_output(experiment, args.out, resume=args.resume, force=args.force)
     if not args.quiet:
         print(f"{experiment.name}: {len(experiment.scenarios)} strategies x {args.replications} replications "
@@ -676,7 +692,7 @@ def run_experiment(experiment: Experiment, args) -> int:
     try:
         table = run_replications(experiment, args.replications, folder, workers=args.workers,
                                  scheduler=args.scheduler, progress=not args.quiet)
-    except ScenarioError:
+    except InputError:
         if created and marked_kind(folder) == "comparison":   # e.g. a seeding the model cannot draw:
             shutil.rmtree(folder, ignore_errors=True)           # leave nothing behind, but only our own
         raise
@@ -713,27 +729,27 @@ def prepare_output(experiment: Experiment, out: Path | None, *, resume: bool,
     if out is None and resume:
         earlier = sorted(p for p in (OUTPUTS / experiment.name).glob("*") if (p / "replications").is_dir())
         if not earlier:
-            raise ScenarioError(f"--resume: no earlier run of {experiment.name} under "
-                                f"{OUTPUTS / experiment.name}; give its folder with --out")
+            raise InputError(f"--resume: no earlier run of {experiment.name} under "
+                             f"{OUTPUTS / experiment.name}; give its folder with --out")
         return earlier[-1], False
     folder = Path(out) if out is not None else run_folder(experiment.name, experiment.seed)
     if resume and folder.exists():
         why = protected(folder)
         if why is not None:
-            raise ScenarioError(f"--out {folder}: is {why}; give the comparison folder's own path")
+            raise InputError(f"--out {folder}: is {why}; give the comparison folder's own path")
         if not folder.is_dir():
-            raise ScenarioError(f"--out {folder}: is a file, not a comparison folder; give the folder to resume")
+            raise InputError(f"--out {folder}: is a file, not a comparison folder; give the folder to resume")
         if marked_kind(folder) is None and not (folder / "replications").is_dir():
-            raise ScenarioError(f"--out {folder}: is not a comparison folder sharesim wrote; nothing to resume")
+            raise InputError(f"--out {folder}: is not a comparison folder sharesim wrote; nothing to resume")
         check_writable(folder / "replications")
         return folder, False
     try:
         check_destination(folder, force=force, kind="comparison")
-    except ScenarioError as error:
+    except InputError as error:
         if "already exists" in str(error):
-            raise ScenarioError(f"--out {folder}: the folder already exists; add --resume to continue it, "
-                                f"--force to replace a comparison folder sharesim wrote, or choose another "
-                                f"--out") from None
+            raise InputError(f"--out {folder}: the folder already exists; add --resume to continue it, "
+                             f"--force to replace a comparison folder sharesim wrote, or choose another "
+                             f"--out") from None
         raise
     folder.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_partials(folder.parent)

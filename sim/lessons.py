@@ -30,10 +30,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .errors import InputError
 from .events import BRAND
 from .motivations import PROFILES, Motivation
 from .rundir import check_destination, staged_folder
-from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict, with_overrides
+from .scenario import Scenario, load_scenario, scenario_from_dict, with_overrides
 from .stats import replication_seeds
 
 TEACHING = Path(__file__).resolve().parents[1] / "scenarios" / "teaching"
@@ -79,17 +80,17 @@ def read_lesson(text_path: Path) -> Lesson:
     raw = text_path.read_text(encoding="utf-8")
     parts = raw.split("---\n", 2)
     if len(parts) < 3 or parts[0].strip():
-        raise ScenarioError(f"{text_path}: a lesson opens with a YAML header between two '---' lines")
+        raise InputError(f"{text_path}: a lesson opens with a YAML header between two '---' lines")
     header = yaml.safe_load(parts[1]) or {}
     allowed = {"title", "analysis", "replications", "variants"}
     unknown = set(header) - allowed
     if unknown:
-        raise ScenarioError(f"{text_path}: unknown header field {sorted(unknown)[0]!r}; allowed: {sorted(allowed)}")
+        raise InputError(f"{text_path}: unknown header field {sorted(unknown)[0]!r}; allowed: {sorted(allowed)}")
     if header.get("analysis") not in ANALYSES:
-        raise ScenarioError(f"{text_path}: analysis: must be one of {sorted(ANALYSES)} (got {header.get('analysis')!r})")
+        raise InputError(f"{text_path}: analysis: must be one of {sorted(ANALYSES)} (got {header.get('analysis')!r})")
     scenario_path = text_path.with_suffix(".yaml")
     if not scenario_path.is_file():
-        raise ScenarioError(f"{text_path}: its scenario {scenario_path.name} is missing")
+        raise InputError(f"{text_path}: its scenario {scenario_path.name} is missing")
     return Lesson(number=int(text_path.name[:2]), name=text_path.stem, title=str(header.get("title", text_path.stem)),
                   analysis=header["analysis"], replications=int(header.get("replications", 1)),
                   variants=dict(header.get("variants") or {"as written": {}}), scenario_path=scenario_path,
@@ -454,7 +455,7 @@ def command_lesson(args) -> int:
     chosen = next((lesson for lesson in lessons if lesson.number == args.number), None)
     if chosen is None:
         numbers = ", ".join(str(lesson.number) for lesson in lessons)
-        raise ScenarioError(f"lesson {args.number}: no such lesson; the lessons are {numbers} (sharesim lesson lists them)")
+        raise InputError(f"lesson {args.number}: no such lesson; the lessons are {numbers} (sharesim lesson lists them)")
     folder = args.out or LESSON_OUTPUTS / chosen.name
     findings = run_lesson(chosen, folder)
     if not args.quiet:

@@ -32,12 +32,20 @@ import pandas as pd
 
 from .agents import Brand, Person
 from .content import PostTable, attention, plan_campaign
+from .errors import InputError
 from .events import BRAND, NO_POST, EventKind, EventLog, RunLog
 from .feed import Background, Feed, Items, read_newest_first
 from .followers import Followers, reading_fatigue
-from .motivations import AUDIENCES, QUALITIES, Motivation, MotivationTable, study_mix, with_overrides
+from .motivations import (
+    AUDIENCES,
+    QUALITIES,
+    Motivation,
+    MotivationTable,
+    study_mix,
+    with_overrides,
+)
 from .network import SocialGraph, build_network
-from .scenario import Scenario, ScenarioError
+from .scenario import Scenario
 
 FEED_MEMORY_HOURS = 48.0
 """Items older than this are buried beyond any session's reach and dropped."""
@@ -151,8 +159,8 @@ class SharingModel(mesa.Model):
             seeding = brand.campaign.seeding
             asked = seeding.influencers + seeding.employees + seeding.random
             if asked > n:
-                raise ScenarioError(f"{source}: brands.{b}.campaign.seeding: {asked} seeded people "
-                                    f"but the population is {n}")
+                raise InputError(f"{source}: brands.{b}.campaign.seeding: {asked} seeded people "
+                                 f"but the population is {n}")
             influencers = np.argsort(-audience, kind="stable")[:seeding.influencers]
             others = np.flatnonzero(~np.isin(np.arange(n), influencers))   # sorted, as setdiff1d
             picked = self.rng.choice(others, size=seeding.employees + seeding.random, replace=False)
@@ -179,7 +187,7 @@ class SharingModel(mesa.Model):
             return np.flatnonzero(self.rng.random(n) < chance)
         count = int(round(brand.followers * n)) if isinstance(brand.followers, float) else brand.followers
         if count > n:
-            raise ScenarioError(f"{source}: brands.{b}.followers: {count} followers but the population is {n}")
+            raise InputError(f"{source}: brands.{b}.followers: {count} followers but the population is {n}")
         topic = self.scenario.population.topics.index(brand.topic)
         interested = np.flatnonzero(self.interests[:, topic])
         others = np.flatnonzero(~self.interests[:, topic])

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .edgelist import read_edge_list
-from .scenario import ScenarioError
+from .errors import InputError
 
 
 @dataclass
@@ -79,7 +79,7 @@ def build_network(network, population_size: int | None, rng: np.random.Generator
     if network.generator == "edge_list":
         matrix = read_edge_list(network.path, directed=network.directed)
         if population_size is not None and population_size != matrix.shape[0]:
-            raise ScenarioError(
+            raise InputError(
                 f"{source}: population.size: is {population_size}, but the edge list "
                 f"{network.path} has {matrix.shape[0]} people; leave size out to use the graph's")
         community = None
@@ -108,7 +108,7 @@ def generate(network, n: int, seed: int) -> tuple[nx.Graph, np.ndarray | None]:
     """
     degree = network.mean_degree
     if n <= degree:
-        raise ScenarioError(f"network.mean_degree: must be below the population size ({n})")
+        raise InputError(f"network.mean_degree: must be below the population size ({n})")
     if network.generator == "barabasi_albert":
         return nx.barabasi_albert_graph(n, max(1, round(degree / 2)), seed=seed), None
     if network.generator == "watts_strogatz":
@@ -125,7 +125,7 @@ def generate(network, n: int, seed: int) -> tuple[nx.Graph, np.ndarray | None]:
         graph = nx.stochastic_block_model(sizes, probabilities, seed=seed, sparse=True)
         community = np.repeat(np.arange(groups), sizes)
         return nx.Graph(graph), community
-    raise ScenarioError(f"network.generator: unknown generator {network.generator!r}")
+    raise InputError(f"network.generator: unknown generator {network.generator!r}")
 
 
 def grow(network, n: int, seed: int) -> sp.csr_array:
@@ -136,7 +136,7 @@ def grow(network, n: int, seed: int) -> sp.csr_array:
     barabasi_albert). Returns the symmetric audience matrix.
     """
     if n <= network.mean_degree:
-        raise ScenarioError(f"network.mean_degree: must be below the population size ({n})")
+        raise InputError(f"network.mean_degree: must be below the population size ({n})")
     m = max(1, round(network.mean_degree / 2))
     p = network.triangle_probability if network.generator == "powerlaw_cluster" else 0.0
     a, b = holme_kim_ties(n, m, p, np.random.default_rng(seed))

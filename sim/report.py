@@ -275,21 +275,21 @@ def check_network(path: Path, limit: int) -> None:
     than ``limit`` bytes; its zip directory is read, not its contents."""
     import zipfile
 
-    from sim.scenario import ScenarioError
+    from sim.errors import InputError
 
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise ScenarioError(f"{path}: not a network file sharesim wrote ({error}); run the scenario again") from None
+        raise InputError(f"{path}: not a network file sharesim wrote ({error}); run the scenario again") from None
     names = {info.filename for info in members}
     if not names <= NETWORK_ARRAYS or not {"indptr.npy", "indices.npy"} <= names:
-        raise ScenarioError(f"{path}: holds {sorted(names)}, not the arrays {sorted(NETWORK_ARRAYS)}; "
-                            f"run the scenario again")
+        raise InputError(f"{path}: holds {sorted(names)}, not the arrays {sorted(NETWORK_ARRAYS)}; "
+                         f"run the scenario again")
     unpacked = sum(info.file_size for info in members)
     if unpacked > limit:
-        raise ScenarioError(f"{path}: would unpack to {unpacked:,} bytes, more than the {limit:,} this run "
-                            f"can need; not loaded")
+        raise InputError(f"{path}: would unpack to {unpacked:,} bytes, more than the {limit:,} this run "
+                         f"can need; not loaded")
 
 
 def read_network(folder: Path, limit: int | None = None):
@@ -298,13 +298,13 @@ def read_network(folder: Path, limit: int | None = None):
 
     The file is checked first (:func:`check_network`, against ``limit`` or
     :data:`sim.rundir.NETWORK_CAP`) and loaded without pickles; a damaged one is a
-    ScenarioError naming it."""
+    InputError naming it."""
     import zipfile
 
     import scipy.sparse as sp
 
+    from sim.errors import InputError
     from sim.rundir import NETWORK_CAP
-    from sim.scenario import ScenarioError
 
     path = Path(folder) / NETWORK_FILE
     if not path.is_file():
@@ -321,7 +321,7 @@ def read_network(folder: Path, limit: int | None = None):
             raise ValueError("the audience lists do not fit together")
         matrix = sp.csr_array((np.ones(indices.size, dtype=np.int8), indices, indptr), shape=(n, n))
     except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as error:
-        raise ScenarioError(f"{path}: cannot be read as a network ({error}); run the scenario again") from None
+        raise InputError(f"{path}: cannot be read as a network ({error}); run the scenario again") from None
     return matrix, community
 
 
@@ -479,7 +479,6 @@ def _communities(matrix, community, seed: int) -> tuple[np.ndarray | None, str]:
     if n > DETECT_UP_TO:
         return None, f"not detected: above {DETECT_UP_TO:,} people detection would take minutes"
     import networkx as nx
-
     import scipy.sparse as sp
 
     ties = sp.triu(matrix + matrix.T, k=1).tocoo()      # each friendship once, no self-loops
@@ -927,17 +926,18 @@ scenario.yaml, network.npz) by sharesim; <code>sharesim report</code> with this 
 
 
 def _read_scenario(folder: Path | None) -> dict | None:
-    """The run folder's scenario.yaml as a mapping, None without one; ScenarioError naming it when it
+    """The run folder's scenario.yaml as a mapping, None without one; InputError naming it when it
     is not YAML or not a mapping of fields."""
-    from sim.scenario import ScenarioError, read_yaml
+    from sim.errors import InputError
+    from sim.scenario import read_yaml
 
     path = None if folder is None else Path(folder) / "scenario.yaml"
     if path is None or not path.is_file():
         return None
     data = read_yaml(path, "scenario")
     if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: not a scenario (a mapping of fields such as name: and population:); "
-                            f"run the scenario again")
+        raise InputError(f"{path}: not a scenario (a mapping of fields such as name: and population:); "
+                         f"run the scenario again")
     return data
 
 
@@ -999,7 +999,7 @@ def write_html_report(folder: Path, run: RunLog, summary: dict, post_table: pd.D
 
 
 def load_run_folder(folder: Path, verify: bool = False) -> RunLog:
-    """A run folder's event log, or ScenarioError saying what is wrong with the folder.
+    """A run folder's event log, or InputError saying what is wrong with the folder.
 
     With ``verify``, the files are first checked against the sizes and
     checksums run.json recorded at run time (:func:`sim.rundir.verify_files`),
@@ -1007,26 +1007,26 @@ def load_run_folder(folder: Path, verify: bool = False) -> RunLog:
     no bigger than this run can need; then the ids in the log must fit the
     people, posts and brands.
     """
+    from sim.errors import InputError
     from sim.rundir import verify_files
-    from sim.scenario import ScenarioError
 
     folder = Path(folder)
     if not folder.is_dir():
         what = "a file, not a directory" if folder.exists() else "no such directory"
-        raise ScenarioError(f"{folder}: not a run folder ({what})")
+        raise InputError(f"{folder}: not a run folder ({what})")
     missing = [name for name in RUN_FILES if not (folder / name).is_file()]
     if missing:
-        raise ScenarioError(f"{folder}: not a run folder: missing {', '.join(missing)} "
-                            f"(a run folder is written by 'sharesim run')")
+        raise InputError(f"{folder}: not a run folder: missing {', '.join(missing)} "
+                         f"(a run folder is written by 'sharesim run')")
     if verify:
         try:
             meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as error:
-            raise ScenarioError(f"{folder / 'run.json'}: the run folder's files cannot be read "
-                                f"({type(error).__name__}: {error}); run the scenario again") from None
+            raise InputError(f"{folder / 'run.json'}: the run folder's files cannot be read "
+                             f"({type(error).__name__}: {error}); run the scenario again") from None
         if not isinstance(meta, dict):
-            raise ScenarioError(f"{folder / 'run.json'}: the run folder's files cannot be read (not a mapping); "
-                                f"run the scenario again")
+            raise InputError(f"{folder / 'run.json'}: the run folder's files cannot be read (not a mapping); "
+                             f"run the scenario again")
         verify_files(folder, meta)
         _read_scenario(folder)
         if (folder / NETWORK_FILE).is_file():
@@ -1041,8 +1041,8 @@ def load_run_folder(folder: Path, verify: bool = False) -> RunLog:
         _ = run.brands, run.ticks
     except (ValueError, KeyError, TypeError, json.JSONDecodeError, pd.errors.ParserError,
             pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise ScenarioError(f"{folder}: the run folder's files cannot be read ({type(error).__name__}: {error}); "
-                            f"run the scenario again") from None
+        raise InputError(f"{folder}: the run folder's files cannot be read ({type(error).__name__}: {error}); "
+                         f"run the scenario again") from None
     if verify:
         check_ids(folder, run)
     return run
@@ -1051,7 +1051,7 @@ def load_run_folder(folder: Path, verify: bool = False) -> RunLog:
 def check_ids(folder: Path, run: RunLog) -> None:
     """Refuse a log whose ids do not fit the run: people 0..N-1 (people.csv), posts of
     posts_published.csv, brands of run.json, ticks 0..ticks, kinds known."""
-    from sim.scenario import ScenarioError
+    from sim.errors import InputError
 
     events = run.events
     people = len(run.people)
@@ -1076,8 +1076,8 @@ def check_ids(folder: Path, run: RunLog) -> None:
     if not np.isin(posts[posts != -1], known).all():
         problems.append("events.csv: a post that posts_published.csv does not list")
     if problems:
-        raise ScenarioError(f"{folder}: ids do not fit together ({problems[0]}); the report is not rebuilt; "
-                            f"run the scenario again")
+        raise InputError(f"{folder}: ids do not fit together ({problems[0]}); the report is not rebuilt; "
+                         f"run the scenario again")
 
 
 def rebuild_report(folder: Path) -> Path:
@@ -1088,14 +1088,14 @@ def rebuild_report(folder: Path) -> Path:
     Everything is written to a hidden staging folder first and each file
     replaces the old one atomically only when all are complete
     (:func:`sim.rundir.staged_update`), so a failure leaves the old files as
-    they were. Raises ScenarioError when the folder is not an intact,
+    they were. Raises InputError when the folder is not an intact,
     consistent run folder.
     """
     import shutil
 
+    from sim.errors import InputError
     from sim.metrics import post_metrics, summarize, timeseries
     from sim.rundir import staged_update
-    from sim.scenario import ScenarioError
 
     folder = Path(folder)
     run = load_run_folder(folder, verify=True)
@@ -1116,10 +1116,10 @@ def rebuild_report(folder: Path) -> Path:
             for name in ("scenario.yaml", NETWORK_FILE):
                 (staging / name).unlink(missing_ok=True)       # read by the report, not rewritten
     except (KeyError, ValueError, IndexError, TypeError, AttributeError) as error:
-        raise ScenarioError(f"{folder}: the run folder's files do not fit together "
-                            f"({type(error).__name__}: {error}); run the scenario again") from None
+        raise InputError(f"{folder}: the run folder's files do not fit together "
+                         f"({type(error).__name__}: {error}); run the scenario again") from None
     except OSError as error:
-        raise ScenarioError(f"{folder}: cannot write the report there ({error.strerror or error})") from None
+        raise InputError(f"{folder}: cannot write the report there ({error.strerror or error})") from None
     return folder / REPORT_FILE
 
 

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .scenario import ScenarioError
+from .errors import InputError
 
 MARKER = ".sharesim"
 """The file that says "sharesim wrote this folder, and may replace it"."""
@@ -81,9 +81,9 @@ def check_writable(path: Path, option: str = "--out") -> None:
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise ScenarioError(f"{option} {path}: {ancestor} is a file, not a folder; give a path inside a folder")
+        raise InputError(f"{option} {path}: {ancestor} is a file, not a folder; give a path inside a folder")
     if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise ScenarioError(f"{option} {path}: the folder {ancestor} is not writable; give a path you can write to")
+        raise InputError(f"{option} {path}: the folder {ancestor} is not writable; give a path you can write to")
 
 
 def protected(path: Path) -> str | None:
@@ -114,28 +114,28 @@ def check_destination(path: Path, *, force: bool, kind: str, option: str = "--ou
     path = Path(path)
     why = protected(path)
     if why is not None:
-        raise ScenarioError(f"{option} {path}: is {why}; sharesim never writes over it; "
-                            f"give a new folder such as outputs/{kind}")
+        raise InputError(f"{option} {path}: is {why}; sharesim never writes over it; "
+                         f"give a new folder such as outputs/{kind}")
     if path.exists() or path.is_symlink():
         if path.is_symlink():
-            raise ScenarioError(f"{option} {path}: is a link; sharesim does not write through links; "
-                                f"give a new folder name")
+            raise InputError(f"{option} {path}: is a link; sharesim does not write through links; "
+                             f"give a new folder name")
         if not path.is_dir():
-            raise ScenarioError(f"{option} {path}: is a file, not a folder; give a new folder name")
+            raise InputError(f"{option} {path}: is a file, not a folder; give a new folder name")
         if not force:
-            raise ScenarioError(f"{option} {path}: the folder already exists; choose another {option} "
-                                f"or add --force to replace a folder sharesim wrote")
+            raise InputError(f"{option} {path}: the folder already exists; choose another {option} "
+                             f"or add --force to replace a folder sharesim wrote")
         found = marked_kind(path, legacy)
         if found is None and any(path.iterdir()):
-            raise ScenarioError(f"{option} {path}: is not a {kind} folder sharesim wrote (no {MARKER} in it); "
-                                f"sharesim never replaces a folder of your own files, even with --force; "
-                                f"choose another {option}")
+            raise InputError(f"{option} {path}: is not a {kind} folder sharesim wrote (no {MARKER} in it); "
+                             f"sharesim never replaces a folder of your own files, even with --force; "
+                             f"choose another {option}")
         if found not in (None, "legacy", kind):
-            raise ScenarioError(f"{option} {path}: holds a sharesim {found}, not a {kind}; "
-                                f"choose another {option}")
+            raise InputError(f"{option} {path}: holds a sharesim {found}, not a {kind}; "
+                             f"choose another {option}")
         if not os.access(path.parent, os.W_OK | os.X_OK):
-            raise ScenarioError(f"{option} {path}: the folder {path.parent} is not writable; "
-                                f"give a path you can write to")
+            raise InputError(f"{option} {path}: the folder {path.parent} is not writable; "
+                             f"give a path you can write to")
         return
     check_writable(path, option)
 
@@ -145,9 +145,9 @@ def check_file_destination(path: Path, *, force: bool, option: str = "--out") ->
     or cannot be created. sharesim marks no single file, so ``force`` replaces any file."""
     path = Path(path)
     if path.is_dir():
-        raise ScenarioError(f"{option} {path}: is a folder; give a file name")
+        raise InputError(f"{option} {path}: is a folder; give a file name")
     if path.exists() and not force:
-        raise ScenarioError(f"{option} {path}: the file already exists; choose another name or add --force")
+        raise InputError(f"{option} {path}: the file already exists; choose another name or add --force")
     check_writable(path, option)
 
 
@@ -285,8 +285,8 @@ def publish(partial: Path, destination: Path, *, kind: str, force: bool, pick_fr
             destination.mkdir()             # claim the name atomically, then rename over the empty folder
         except FileExistsError:
             if not pick_free:
-                raise ScenarioError(f"{option} {destination}: the folder already exists; choose another "
-                                    f"{option} or add --force to replace a folder sharesim wrote") from None
+                raise InputError(f"{option} {destination}: the folder already exists; choose another "
+                                 f"{option} or add --force to replace a folder sharesim wrote") from None
             k += 1
             destination = base.with_name(f"{base.name}-{k}")
             continue
@@ -363,21 +363,21 @@ def verify_files(folder: Path, meta: dict) -> None:
     folder = Path(folder)
     files = meta.get("files")
     if not isinstance(files, dict) or not files:
-        raise ScenarioError(f"{folder}: run.json records no checksums (a folder from an older sharesim, or "
-                            f"not written by sharesim); the report cannot verify it; run the scenario again")
+        raise InputError(f"{folder}: run.json records no checksums (a folder from an older sharesim, or "
+                         f"not written by sharesim); the report cannot verify it; run the scenario again")
     for name in REQUIRED_SOURCES:
         if name not in files:
-            raise ScenarioError(f"{folder / 'run.json'}: records no checksum for {name}; run the scenario again")
+            raise InputError(f"{folder / 'run.json'}: records no checksum for {name}; run the scenario again")
     for name, expected in files.items():
         path = folder / str(name)
         if name not in SOURCE_FILES or not isinstance(expected, dict):
-            raise ScenarioError(f"{folder / 'run.json'}: files: unexpected entry {name!r}; run the scenario again")
+            raise InputError(f"{folder / 'run.json'}: files: unexpected entry {name!r}; run the scenario again")
         if not path.is_file():
-            raise ScenarioError(f"{path}: missing, but the run wrote it; run the scenario again")
+            raise InputError(f"{path}: missing, but the run wrote it; run the scenario again")
         size = path.stat().st_size
         if size != expected.get("bytes"):
-            raise ScenarioError(f"{path}: {size} bytes, but the run wrote {expected.get('bytes')} "
-                                f"(truncated or changed since); the report is not rebuilt from it")
+            raise InputError(f"{path}: {size} bytes, but the run wrote {expected.get('bytes')} "
+                             f"(truncated or changed since); the report is not rebuilt from it")
         if sha256_of(path) != expected.get("sha256"):
-            raise ScenarioError(f"{path}: changed since the run (its checksum differs from run.json); "
-                                f"the report is not rebuilt from it")
+            raise InputError(f"{path}: changed since the run (its checksum differs from run.json); "
+                             f"the report is not rebuilt from it")

@@ -3,7 +3,7 @@
 A scenario is a YAML file. Every field but ``name`` has a default, so a
 five-line file runs; :func:`load_scenario` reads it with a safe loader,
 validates it with pydantic and fills in the defaults. Whatever is wrong
-comes back as one :class:`ScenarioError` that names the file, the field
+comes back as one :class:`InputError` that names the file, the field
 path (``brands.0.campaign.posts_per_day``) or the line, and what is allowed.
 """
 
@@ -35,6 +35,7 @@ from .cost import (  # noqa: F401
     posts_of,
     run_costs,
 )
+from .errors import InputError
 from .motivations import AUDIENCES, QUALITIES, Motivation
 
 MotivationName = Literal["altruist", "selective", "passionate", "social",
@@ -84,10 +85,6 @@ GENERATORS = ("barabasi_albert", "watts_strogatz", "powerlaw_cluster", "stochast
 
 assert set(typing.get_args(MotivationName)) == {m.label for m in Motivation}
 assert typing.get_args(Quality) == QUALITIES
-
-
-class ScenarioError(Exception):
-    """A scenario that cannot run; the message is meant for the user as is."""
 
 
 class Section(BaseModel):
@@ -288,7 +285,7 @@ class Scenario(Section):
 # Loading and error messages
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read, validate and complete a scenario file, or raise ScenarioError."""
+    """Read, validate and complete a scenario file, or raise InputError."""
     path = Path(path)
     return scenario_from_dict(read_yaml(path, "scenario"), source=path)
 
@@ -298,7 +295,7 @@ YAML_FILE_LIMIT = 10 * 2**20
 
 
 def regular_file(path: Path, what: str) -> Path:
-    """``path`` if it is an ordinary file; else ScenarioError saying what it is instead.
+    """``path`` if it is an ordinary file; else InputError saying what it is instead.
 
     Checked before opening: opening a FIFO waits for a writer, and a device
     such as /dev/zero never ends.
@@ -306,14 +303,14 @@ def regular_file(path: Path, what: str) -> Path:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: {what} not found") from None
+        raise InputError(f"{path}: {what} not found") from None
     except OSError as error:
-        raise ScenarioError(f"{path}: {what} cannot be read ({error.strerror or error})") from None
+        raise InputError(f"{path}: {what} cannot be read ({error.strerror or error})") from None
     if stat.S_ISDIR(mode):
-        raise ScenarioError(f"{path}: is a folder, not {_article(what)} {what}")
+        raise InputError(f"{path}: is a folder, not {_article(what)} {what}")
     if not stat.S_ISREG(mode):
-        raise ScenarioError(f"{path}: is not a regular file (a device, pipe or socket); "
-                            f"give {_article(what)} {what}")
+        raise InputError(f"{path}: is not a regular file (a device, pipe or socket); "
+                         f"give {_article(what)} {what}")
     return path
 
 
@@ -341,33 +338,33 @@ class ScenarioLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 
 
 def read_yaml(path: Path, what: str = "scenario"):
-    """A YAML file's data, read safely (no Python objects, no aliases, at most 10 MB), or ScenarioError."""
+    """A YAML file's data, read safely (no Python objects, no aliases, at most 10 MB), or InputError."""
     path = regular_file(Path(path), f"{what} file")
     size = path.stat().st_size
     with path.open("rb") as file:
         raw = file.read(YAML_FILE_LIMIT + 1)
     if max(size, len(raw)) > YAML_FILE_LIMIT:
-        raise ScenarioError(f"{path}: the {what} file is {_bytes(max(size, len(raw)))}; "
-                            f"{_article(what)} {what} file may be at most {_bytes(YAML_FILE_LIMIT)}")
+        raise InputError(f"{path}: the {what} file is {_bytes(max(size, len(raw)))}; "
+                         f"{_article(what)} {what} file may be at most {_bytes(YAML_FILE_LIMIT)}")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a text file (expected UTF-8 YAML)") from None
+        raise InputError(f"{path}: not a text file (expected UTF-8 YAML)") from None
     try:
         return yaml.load(text, Loader=ScenarioLoader)
     except _AliasFound:
         line, name = _first_alias(text)
-        raise ScenarioError(f"{path}:{line}: YAML aliases (*{quoted(name, 30)[1:-1]}) are not allowed in "
-                            f"{what} files; write the value out instead") from None
+        raise InputError(f"{path}:{line}: YAML aliases (*{quoted(name, 30)[1:-1]}) are not allowed in "
+                         f"{what} files; write the value out instead") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
-        raise ScenarioError(f"{path}{where}: not valid YAML: {problem[:200]}") from None
+        raise InputError(f"{path}{where}: not valid YAML: {problem[:200]}") from None
     except RecursionError:
-        raise ScenarioError(f"{path}: not valid YAML: nested too deeply") from None
+        raise InputError(f"{path}: not valid YAML: nested too deeply") from None
     except ValueError as error:          # e.g. an integer of more than 4300 digits
-        raise ScenarioError(f"{path}: not valid YAML: {str(error)[:200]}") from None
+        raise InputError(f"{path}: not valid YAML: {str(error)[:200]}") from None
 
 
 def _first_alias(text: str) -> tuple[int, str]:
@@ -432,11 +429,11 @@ def quoted(value, limit: int = QUOTE_LENGTH) -> str:
 def scenario_from_dict(data, source: str | Path = "<scenario>") -> Scenario:
     """Validate a scenario given as a mapping (as read from YAML)."""
     if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: a scenario must be a mapping of fields (name: ..., population: ...)")
+        raise InputError(f"{source}: a scenario must be a mapping of fields (name: ..., population: ...)")
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
-        raise ScenarioError(describe_errors(error, source)) from None
+        raise InputError(describe_errors(error, source)) from None
     base = Path(source).parent if source != "<scenario>" else Path.cwd()
     _check_consistency(scenario, source, base)
     return scenario
@@ -528,7 +525,7 @@ MEMORY_SHARE = 0.8
 def _check_consistency(scenario: Scenario, source, base: Path) -> None:
     """Checks that involve more than one field; each names its field path."""
     def fail(where: str, message: str):
-        raise ScenarioError(f"{source}: {where}: {message}")
+        raise InputError(f"{source}: {where}: {message}")
 
     population = scenario.population
     topics = population.topics
@@ -556,7 +553,7 @@ def _check_consistency(scenario: Scenario, source, base: Path) -> None:
         file = file if file.is_absolute() else (base / file)
         try:
             regular_file(file, "edge-list file")
-        except ScenarioError as error:
+        except InputError as error:
             fail("network.path", str(error))
         network.path = str(file.resolve())
     elif network.path is not None:
@@ -670,16 +667,16 @@ def _merge(container, keys: list[str], value, where: str, trail: list[str]) -> N
     here = ".".join(trail + [key])
     if isinstance(container, list):
         if not key.isdigit() or int(key) >= len(container):
-            raise ScenarioError(f"{where}: {here}: no such item; {'.'.join(trail) or 'the list'} has "
-                                f"{len(container)} item(s), numbered 0 to {len(container) - 1}")
+            raise InputError(f"{where}: {here}: no such item; {'.'.join(trail) or 'the list'} has "
+                             f"{len(container)} item(s), numbered 0 to {len(container) - 1}")
         key = int(key)
         current = container[key]
     else:
         current = container.get(key)
     if rest:
         if not isinstance(current, (dict, list)) and rest[0].isdigit():
-            raise ScenarioError(f"{where}: {here}.{rest[0]}: no such item; the base scenario has no list "
-                                f"{here} to index (write the list in the base)")
+            raise InputError(f"{where}: {here}.{rest[0]}: no such item; the base scenario has no list "
+                             f"{here} to index (write the list in the base)")
         if not isinstance(current, (dict, list)):
             current = {}
             container[key] = current

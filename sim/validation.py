@@ -32,11 +32,19 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .errors import InputError
 from .events import BRAND, RunLog
-from .report import hours_to_share_of_reach
 from .motivations import QUALITIES, Motivation
-from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict, with_overrides
-from .stats import Difference, Estimate, estimate, independent_difference, paired_difference, replication_seeds
+from .report import hours_to_share_of_reach
+from .scenario import Scenario, load_scenario, scenario_from_dict, with_overrides
+from .stats import (
+    Difference,
+    Estimate,
+    estimate,
+    independent_difference,
+    paired_difference,
+    replication_seeds,
+)
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 """Where the ready scenarios live (the project's ``scenarios/`` folder)."""
@@ -135,14 +143,14 @@ def ready_scenarios(folder: Path = SCENARIOS) -> dict[str, dict]:
     it); a file that does not load stops the validation with its message.
     """
     if not folder.is_dir():
-        raise ScenarioError(f"{folder}: the ready scenarios folder is missing (validate runs from the project)")
+        raise InputError(f"{folder}: the ready scenarios folder is missing (validate runs from the project)")
     found = {}
     for path in sorted(folder.glob("*.yaml")):
         scenario = load_scenario(path)
         if scenario.model == "sharesim":
             found[path.stem] = scenario.resolved()
     if not found:
-        raise ScenarioError(f"{folder}: no ready scenario (*.yaml) found")
+        raise InputError(f"{folder}: no ready scenario (*.yaml) found")
     return found
 
 
@@ -242,7 +250,7 @@ def run_checks(suite: Suite, folder: Path = SCENARIOS) -> list[Check]:
     ready = ready_scenarios(folder)
     names = list(ready)
     if "product_launch" not in ready or "over_posting" not in ready:
-        raise ScenarioError(f"{folder}: validate needs the ready scenarios product_launch.yaml and over_posting.yaml")
+        raise InputError(f"{folder}: validate needs the ready scenarios product_launch.yaml and over_posting.yaml")
     launch = ready["product_launch"]
     checks: list[Check] = []
 
@@ -486,7 +494,7 @@ def validation_table(checks: list[Check]) -> str:
 def command_validate(args) -> int:
     """``sharesim validate``: print the table; exit 0 when every check passes, 1 otherwise."""
     if args.replications < 2:
-        raise ScenarioError(f"--replications: at least 2 are needed for an interval (got {args.replications})")
+        raise InputError(f"--replications: at least 2 are needed for an interval (got {args.replications})")
     report = None if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
     suite = Suite(replications=args.replications, progress=report)
     checks = run_checks(suite)

@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 
 from sim.cascade import firing_ties, independent_cascade, run_cascade
+from sim.errors import InputError
 from sim.network import SocialGraph
 from sim.runs import simulate, write_run_folder
-from sim.scenario import ScenarioError, scenario_from_dict
+from sim.scenario import scenario_from_dict
 from tests.conftest import SCENARIOS
 
 Z_TOLERANCE = 4.0
@@ -38,8 +39,8 @@ def z_score(a, b) -> float:
 
 def ndlib_fractions(graph: nx.Graph, p: float, seeds: int, runs: int, seed: int) -> list[float]:
     """NDlib's IndependentCascadesModel with every edge's threshold set to p."""
-    import ndlib.models.ModelConfig as mc
     import ndlib.models.epidemics as ep
+    import ndlib.models.ModelConfig as mc
 
     rng = np.random.default_rng(seed)
     nodes = list(graph.nodes)
@@ -193,7 +194,7 @@ def test_same_seed_same_cascade_other_seed_other_cascade():
 
 def test_seed_count_overrides_the_fraction_and_must_fit_the_graph():
     assert run_cascade(ic_scenario(seed_count=7, share_probability=0.0)).cascade.activated == 7
-    with pytest.raises(ScenarioError, match="independent_cascade.seed_count: 5000 seeds"):
+    with pytest.raises(InputError, match="independent_cascade.seed_count: 5000 seeds"):
         run_cascade(ic_scenario(seed_count=5000))
 
 

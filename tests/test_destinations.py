@@ -196,10 +196,10 @@ def test_force_replaces_a_comparison_folder_sharesim_wrote(strategies, tmp_path,
 
 
 def test_a_failed_comparison_removes_only_the_folder_it_created(strategies, tmp_path, monkeypatch, capsys):
-    from sim.scenario import ScenarioError
+    from sim.errors import InputError
 
     def fails(task):
-        raise ScenarioError("cannot draw the seeding")
+        raise InputError("cannot draw the seeding")
     monkeypatch.setattr(experiment, "run_replication", fails)
     new = tmp_path / "new"
     assert main(command("compare", strategies, new)) == 2
@@ -279,10 +279,10 @@ def test_animate_refuses_an_existing_gif_or_frame_without_force(scenario, tmp_pa
 
 def test_animate_with_force_gets_past_the_check(scenario, tmp_path, monkeypatch, capsys):
     import sim.model
-    from sim.scenario import ScenarioError
+    from sim.errors import InputError
 
     def reached(*args, **kwargs):
-        raise ScenarioError("reached the model")
+        raise InputError("reached the model")
     monkeypatch.setattr(sim.model, "SharingModel", reached)
     gif = tmp_path / "cascade.gif"
     gif.write_bytes(b"GIF89a old")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim.edgelist import read_edge_list
-from sim.scenario import ScenarioError
+from sim.errors import InputError
 
 
 def load(tmp_path, text: str | bytes, directed=False):
@@ -70,28 +70,28 @@ def test_a_single_id_is_a_person_without_ties(tmp_path):
 
 
 def test_a_word_among_integer_ids_names_its_line(tmp_path):
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(InputError) as caught:
         load(tmp_path, "0 1\n1 2\n2 three\n3 4\n")
     assert ":3:" in str(caught.value) and "three" in str(caught.value)
 
 
 def test_empty_file(tmp_path):
-    with pytest.raises(ScenarioError, match="no edges"):
+    with pytest.raises(InputError, match="no edges"):
         load(tmp_path, "")
 
 
 def test_only_comments(tmp_path):
-    with pytest.raises(ScenarioError, match="no edges"):
+    with pytest.raises(InputError, match="no edges"):
         load(tmp_path, "# nothing here\n")
 
 
 def test_binary_file(tmp_path):
-    with pytest.raises(ScenarioError, match="binary"):
+    with pytest.raises(InputError, match="binary"):
         load(tmp_path, bytes(range(256)) * 4)
 
 
 def test_not_utf8(tmp_path):
-    with pytest.raises(ScenarioError, match="UTF-8"):
+    with pytest.raises(InputError, match="UTF-8"):
         load(tmp_path, "0 1\n".encode() + "caf\xe9 1\n".encode("latin-1") * 3)
 
 

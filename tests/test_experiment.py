@@ -19,8 +19,22 @@ import yaml
 
 import sim.experiment as experiment
 from sim.cli import main
-from sim.experiment import METRICS, Comparison, StrategyResult, compare, load_strategies, run_replications, verdict
-from sim.stats import Difference, Estimate, estimate, paired_difference, replication_seeds
+from sim.experiment import (
+    METRICS,
+    Comparison,
+    StrategyResult,
+    compare,
+    load_strategies,
+    run_replications,
+    verdict,
+)
+from sim.stats import (
+    Difference,
+    Estimate,
+    estimate,
+    paired_difference,
+    replication_seeds,
+)
 from tests.conftest import ROOT, SCENARIOS, SMALL
 
 # A smaller world than conftest's: replications must be cheap.

@@ -12,16 +12,25 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from test_metrics import HAND_EVENTS, make_run  # tests/ is on sys.path
 
 from sim.cli import main
 from sim.events import BRAND, RunLog
 from sim.metrics import post_metrics, summarize, timeseries
-from sim.report import (follower_distance, how, render_report, what, when, where, who,
-                        write_network, read_network)
+from sim.report import (
+    follower_distance,
+    how,
+    read_network,
+    render_report,
+    what,
+    when,
+    where,
+    who,
+    write_network,
+)
 from sim.rundir import record_files
 from sim.runs import simulate, write_run_folder
 from tests.conftest import ROOT, small_scenario
-from test_metrics import HAND_EVENTS, make_run  # tests/ is on sys.path
 
 SECTIONS = ("who", "what", "when", "where", "why", "how", "extent")
 

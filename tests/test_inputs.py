@@ -19,7 +19,8 @@ from pydantic import BaseModel
 
 from sim import cli
 from sim.edgelist import read_edge_list
-from sim.scenario import Scenario, ScenarioError, quoted, scenario_from_dict
+from sim.errors import InputError
+from sim.scenario import Scenario, quoted, scenario_from_dict
 
 BASE = {"name": "hostile", "duration_days": 1, "population": {"size": 100}, "brands": [{"name": "Acme"}]}
 
@@ -105,7 +106,7 @@ def test_every_number_is_finite_and_bounded(field, value):
     pair = path.startswith(("population.active_hours", "brands.0.campaign.posting_window"))
     data = _pair(BASE, path, value) if pair else _with(BASE, path, value)
     started = time.perf_counter()
-    with pytest.raises(ScenarioError) as refused:
+    with pytest.raises(InputError) as refused:
         scenario_from_dict(data)
     assert time.perf_counter() - started < 2
     message = str(refused.value)
@@ -246,7 +247,7 @@ def test_an_edge_list_that_is_not_a_file(tmp_path, kind, says):
     err = one_line_refusal(*run_cli("run", edge_list_scenario(tmp_path, graph), "--out", tmp_path / "run"))
     assert "network.path" in err and says in err and "not found" not in err
     assert time.perf_counter() - started < 5
-    with pytest.raises(ScenarioError, match=says):
+    with pytest.raises(InputError, match=says):
         read_edge_list(graph)
 
 
@@ -289,5 +290,5 @@ def test_a_non_ascii_digit_is_not_a_number(tmp_path):
 @pytest.mark.parametrize("value", [math.inf, math.nan])
 def test_no_number_takes_inf_or_nan(path, value):
     pair = path.startswith(("population.active_hours", "brands.0.campaign.posting_window"))
-    with pytest.raises(ScenarioError, match=r"finite|must lie|fraction"):
+    with pytest.raises(InputError, match=r"finite|must lie|fraction"):
         scenario_from_dict(_pair(BASE, path, value) if pair else _with(BASE, path, value))

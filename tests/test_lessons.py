@@ -10,10 +10,10 @@ import time
 import pandas as pd
 import pytest
 
+from sim.errors import InputError
 from sim.lessons import all_lessons, run_lesson
-from sim.scenario import with_overrides
 from sim.motivations import PROFILES, Motivation
-from sim.scenario import ScenarioError
+from sim.scenario import with_overrides
 from tests.conftest import ROOT
 
 LESSONS = {lesson.analysis: lesson for lesson in all_lessons()}
@@ -152,5 +152,5 @@ def test_variant_changes_name_their_place_when_wrong():
     data = {"brands": [{"campaign": {"posts_per_day": 3}}]}
     assert with_overrides(data, {"brands.0.campaign.posts_per_day": 10}, "x")["brands"][0]["campaign"]["posts_per_day"] == 10
     assert data["brands"][0]["campaign"]["posts_per_day"] == 3
-    with pytest.raises(ScenarioError, match=r"brands\.3: no such item"):
+    with pytest.raises(InputError, match=r"brands\.3: no such item"):
         with_overrides(data, {"brands.3.campaign.posts_per_day": 1}, "x")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.errors import InputError
 from sim.network import build_network, read_edge_list
-from sim.scenario import Network, ScenarioError
+from sim.scenario import Network
 from tests.conftest import SCENARIOS
 
 
@@ -31,7 +32,7 @@ def test_directed_edge_list_keeps_direction(tmp_path):
 def test_malformed_line_is_named(tmp_path):
     path = tmp_path / "g.txt"
     path.write_text("0 1\n1 2\n2 lonely\n")
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(InputError) as caught:
         read_edge_list(path)
     assert f"{path}:3:" in str(caught.value) and "lonely" in str(caught.value)
 
@@ -39,7 +40,7 @@ def test_malformed_line_is_named(tmp_path):
 def test_empty_edge_list(tmp_path):
     path = tmp_path / "g.txt"
     path.write_text("# nothing\n")
-    with pytest.raises(ScenarioError, match="no edges"):
+    with pytest.raises(InputError, match="no edges"):
         read_edge_list(path)
 
 

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_metrics import (  # tests/ is on sys.path (rootdir-less tests folder)
+    HAND_EVENTS,
+    make_run,
+)
 
 from sim.metrics import post_metrics, summarize, timeseries
 from sim.report import summary_table, write_plots, write_tables
-from test_metrics import HAND_EVENTS, make_run  # tests/ is on sys.path (rootdir-less tests folder)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

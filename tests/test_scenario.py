@@ -7,7 +7,8 @@ import textwrap
 import pytest
 import yaml
 
-from sim.scenario import ScenarioError, load_scenario, scenario_from_dict
+from sim.errors import InputError
+from sim.scenario import load_scenario, scenario_from_dict
 from tests.conftest import SCENARIOS
 
 
@@ -19,7 +20,7 @@ def write(tmp_path, text, name="scenario.yaml"):
 
 def error_of(tmp_path, text) -> str:
     path = write(tmp_path, text)
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(InputError) as caught:
         load_scenario(path)
     message = str(caught.value)
     assert str(path) in message, "the message names the file"
@@ -114,7 +115,7 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
 
 
 def test_missing_scenario_file(tmp_path):
-    with pytest.raises(ScenarioError, match="scenario file not found"):
+    with pytest.raises(InputError, match="scenario file not found"):
         load_scenario(tmp_path / "absent.yaml")
 
 
@@ -131,7 +132,7 @@ def test_schedule_kind_must_be_in_the_content_mix(tmp_path):
 
 
 def test_name_must_be_a_safe_folder_name():
-    with pytest.raises(ScenarioError, match="name"):
+    with pytest.raises(InputError, match="name"):
         scenario_from_dict({"name": "../evil"})
 
 

@@ -7,14 +7,21 @@ import math
 
 import pytest
 from scipy import stats
+from test_metrics import HAND_EVENTS, make_run  # tests/ is on sys.path
 
 import sim.validation as validation
 from sim.cli import main
 from sim.report import hours_to_share_of_reach
 from sim.stats import Estimate, estimate
-from sim.validation import (Check, Suite, _across, _welch, never_reshared, ready_scenarios,
-                            validation_table)
-from test_metrics import HAND_EVENTS, make_run  # tests/ is on sys.path
+from sim.validation import (
+    Check,
+    Suite,
+    _across,
+    _welch,
+    never_reshared,
+    ready_scenarios,
+    validation_table,
+)
 
 
 def test_interval_of_the_mean():
