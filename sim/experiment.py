@@ -632,7 +632,7 @@ def _execute_on_dask(tasks: list[Replication], address: str):
                     future.result()                         # the replication's own error, as it is
                 if future.status != "finished":
                     raise LostWorkers(f"--scheduler {address}: lost the Dask scheduler "
-                                      f"(replications {future.status})")
+                                      f"({_reason(CancelledError())})")
                 yield task_of[future.key], future.result()
             alone_since = None if workers else (alone_since or time.monotonic())
             if alone_since and time.monotonic() - alone_since > CONNECT_TIMEOUT:
