@@ -61,9 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser("sweep", help="sweep one or two scenario parameters over given values")
     sweep.add_argument("scenario", type=Path, help="a scenario YAML file")
     for sub in (compare, sweep):
-        sub.add_argument("-r", "--replications", type=int, default=20, help="replications per strategy (default 20)")
-        sub.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
-        sub.add_argument("--scheduler", help="a Dask distributed scheduler, tcp://HOST:PORT")
+        sub.add_argument("-r", "--replications", type=int, default=20,
+                         help="replications per strategy, 2 to 10,000 (default 20)")
+        sub.add_argument("--workers", type=int, default=1,
+                         help="parallel worker processes (default 1); more than the cores, or than memory "
+                              "allows (about 180 MB per worker plus its model), are capped with a notice")
+        sub.add_argument("--scheduler", help="a Dask distributed scheduler, tcp://HOST:PORT; it must answer "
+                                             "and have a worker within 10 s")
         sub.add_argument("--resume", action="store_true", help="continue an interrupted comparison in --out")
         sub.add_argument("--out", type=Path, help="write the comparison folder exactly here")
         sub.add_argument("--force", action="store_true",

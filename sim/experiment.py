@@ -36,8 +36,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Iterator, NamedTuple
@@ -107,13 +109,16 @@ class Experiment:
         return list(first)
 
     def replications(self, count: int) -> list["Replication"]:
-        """Every (strategy, replication) to run, strategy by strategy."""
+        """Every (strategy, replication) to run, strategy by strategy.
+
+        Each strategy's scenario is serialised once, not once per replication.
+        """
         seeds = replication_seeds(self.seed, count)
         tasks = []
         for index, (strategy, scenario) in enumerate(self.scenarios.items()):
-            for replication, seed in enumerate(seeds):
-                tasks.append(Replication(strategy, index, replication, seed, scenario, str(self.source),
-                                         fingerprint(scenario, seed)))
+            prints = fingerprints(scenario, seeds)
+            for replication, (seed, print_) in enumerate(zip(seeds, prints)):
+                tasks.append(Replication(strategy, index, replication, seed, scenario, str(self.source), print_))
         return tasks
 
 
@@ -282,6 +287,21 @@ def fingerprint(scenario: dict, seed: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def fingerprints(scenario: dict, seeds: list[int]) -> list[str]:
+    """``fingerprint(scenario, seed)`` for many seeds, serialising the scenario once.
+
+    ``json.dumps(..., sort_keys=True)`` writes "scenario" before "seed", so
+    the hash of the common prefix is computed once and copied per seed.
+    """
+    prefix = hashlib.sha256(('{"scenario": ' + json.dumps(scenario, sort_keys=True) + ', "seed": ').encode())
+    prints = []
+    for seed in seeds:
+        digest = prefix.copy()
+        digest.update(f"{json.dumps(seed)}}}".encode())
+        prints.append(digest.hexdigest()[:16])
+    return prints
+
+
 def run_replication(task: Replication) -> dict:
     """Run one replication and return its row of comparison.csv."""
     from .metrics import summarize
@@ -331,6 +351,10 @@ def run_replications(experiment: Experiment, count: int, folder: Path, *, worker
             _write_atomically(store / task.file_name, json.dumps(record, indent=1))
             records[task.file_name] = record
             bar.update(1)
+    except LostWorkers as error:
+        command = "sweep" if experiment.parameters else "compare"
+        raise LostWorkers(f"{error}; {len(records)} of {len(tasks)} replications finished and are kept in "
+                          f"{folder}; continue with `sharesim {command} ... --resume --out {folder}`") from None
     finally:
         bar.close()
     table = pd.DataFrame([records[task.file_name] for task in tasks])
@@ -339,12 +363,65 @@ def run_replications(experiment: Experiment, count: int, folder: Path, *, worker
     return table.drop(columns="fingerprint")
 
 
+MAX_REPLICATIONS = 10_000
+"""The most replications per strategy: far past where a confidence interval
+stops narrowing usefully, and few enough to list every task at once."""
+
+WORKER_BYTES = 180 * 2**20
+"""What one worker process costs before its model: an interpreter with Mesa,
+NetworkX, NumPy, pandas and SciPy imported."""
+
+CONNECT_TIMEOUT = 10
+"""Seconds to wait for a Dask scheduler to answer, and for it to have a worker."""
+
+
+class LostWorkers(InputError):
+    """The workers or the Dask scheduler went away mid-run; what finished is kept."""
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def worker_count(experiment: Experiment, workers: int, tasks: int) -> tuple[int, str | None]:
+    """How many worker processes to start for ``--workers``, and why fewer, if fewer.
+
+    At most one per core (more only share the cores and add memory) and at
+    most as many as physical memory allows: each worker costs
+    :data:`WORKER_BYTES` plus the largest strategy's model
+    (``sim.scenario.memory_needed``), within 80% of the machine's memory. One
+    worker means "in this process", which needs no extra interpreter.
+    """
+    from .scenario import _bytes, memory_available, memory_needed
+
+    if workers <= 1 or tasks <= 1:
+        return 1, None
+    largest = max(memory_needed(scenario_from_dict(data, source=experiment.source))
+                  for data in experiment.scenarios.values())
+    budget = 0.8 * memory_available()
+    by_memory = max(1, int(budget // (WORKER_BYTES + largest)))
+    allowed = min(workers, cores(), by_memory, tasks)
+    if allowed == workers or allowed == tasks:
+        return allowed, None
+    if allowed == by_memory and by_memory < cores():
+        why = (f"each worker needs about {_bytes(WORKER_BYTES + largest)} and this machine has "
+               f"{_bytes(memory_available())} of memory")
+    else:
+        why = f"this machine has {cores()} cores"
+    return allowed, f"--workers {workers}: {why}; using {allowed}"
+
+
 def execute(tasks: list[Replication], *, workers: int = 1,
             scheduler: str | None = None) -> Iterator[tuple[Replication, dict]]:
     """Run replications and yield (task, record) in the order they finish.
 
     The same function runs everywhere; a record depends only on its task, so
-    the results are identical on one worker, many, or a Dask cluster.
+    the results are identical on one worker, many, or a Dask cluster. A
+    worker process or a scheduler lost mid-run is a :class:`LostWorkers`.
     """
     if not tasks:
         return
@@ -360,19 +437,30 @@ def execute(tasks: list[Replication], *, workers: int = 1,
 def _execute_in_processes(tasks: list[Replication], workers: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     # "spawn" explicitly: `import mesa` switches the default to it anyway,
     # and a fresh interpreter shares no state with this one.
     pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
                                mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_ignore_interrupts)
+                               initializer=_start_worker, initargs=(os.getpid(),))
     try:
         futures = {pool.submit(run_replication, task): task for task in tasks}
         for future in as_completed(futures):
-            yield futures[future], future.result()
+            try:
+                record = future.result()
+            except BrokenProcessPool:
+                raise LostWorkers("a worker process died (out of memory, or killed)") from None
+            yield futures[future], record
     finally:
         # On Ctrl-C or an error: drop what has not started, don't wait for it.
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _start_worker(parent: int) -> None:
+    """A worker process: leave Ctrl-C to the parent, and die with it."""
+    _ignore_interrupts()
+    _die_with_parent(parent)
 
 
 def _ignore_interrupts() -> None:
@@ -381,22 +469,156 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _die_with_parent(parent: int, interval: float = 0.5) -> None:
+    """End this process when ``parent`` ends, even by SIGKILL.
+
+    On Linux the kernel sends SIGKILL at the parent's death
+    (``prctl(PR_SET_PDEATHSIG)``); everywhere, a daemon thread checks every
+    ``interval`` seconds that the parent is still this process's parent.
+    """
+    import signal
+    import threading
+    import time
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)          # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass                                            # the thread below still watches
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    if os.getppid() != parent:                              # died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def scheduler_location(address: str) -> tuple[str, int]:
+    """``tcp://HOST:PORT`` -> (host, port); anything else is a :class:`InputError`."""
+    from urllib.parse import urlsplit
+
+    example = "a Dask scheduler address such as tcp://127.0.0.1:8786"
+    scheme, sign, _ = address.partition("://")
+    if not sign:
+        raise InputError(f"--scheduler: {example} (got {address!r})")
+    if scheme.lower() != "tcp":
+        raise InputError(f"--scheduler: only tcp:// addresses are supported (got {address})")
+    try:
+        parts = urlsplit(address)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or port is None or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise InputError(f"--scheduler: {example}, with its port (got {address})")
+    return host, port
+
+
+def _reach_scheduler(address: str) -> None:
+    """Fail in at most :data:`CONNECT_TIMEOUT` seconds unless a Dask scheduler answers.
+
+    ``distributed`` retries a refused connection until its timeout and waits
+    for the handshake of an accepted one without any: a port that accepts and
+    never answers would hang ``Client()`` for ever.
+    """
+    import asyncio
+    import socket
+
+    from distributed.comm import connect
+
+    host, port = scheduler_location(address)
+    silent = f"--scheduler {address}: no answer from a Dask scheduler within {CONNECT_TIMEOUT} s"
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+    except socket.gaierror:
+        raise InputError(f"--scheduler {address}: cannot reach a Dask scheduler (unknown host {host})") from None
+    except (socket.timeout, TimeoutError):
+        raise InputError(silent) from None
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise InputError(f"--scheduler {address}: cannot reach a Dask scheduler ({reason.lower()})") from None
+
+    async def handshake() -> None:
+        comm = await connect(address, timeout=CONNECT_TIMEOUT)
+        await comm.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(handshake(), CONNECT_TIMEOUT))
+    except (OSError, TimeoutError, asyncio.TimeoutError, ValueError, TypeError):
+        raise InputError(silent) from None
+
+
 def _execute_on_dask(tasks: list[Replication], address: str):
     try:
-        from dask.distributed import Client, as_completed
+        from distributed import Client, wait
     except ImportError:
         raise InputError("--scheduler: needs dask.distributed (pip install 'dask[distributed]')") from None
+    import logging
+    from concurrent.futures import CancelledError
+
+    _reach_scheduler(address)
+    # distributed logs a lost connection with tracebacks; the message below says it in one line
+    for name in ["distributed", *logging.root.manager.loggerDict]:
+        if name.startswith("distributed"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
-        client = Client(address, timeout="5s")
-    except (OSError, TimeoutError, ValueError) as error:
-        raise InputError(f"--scheduler {address}: cannot reach a Dask scheduler ({error})") from None
+        client = Client(address, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError, AssertionError):
+        raise InputError(f"--scheduler {address}: no answer from a Dask scheduler within "
+                            f"{CONNECT_TIMEOUT} s") from None
+    lost = (OSError, TimeoutError, CancelledError)          # CommClosedError is an OSError
     try:
+        try:
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        except TimeoutError:
+            raise InputError(f"--scheduler {address}: the scheduler has no workers; start one with "
+                                f"`dask worker {address}`") from None
+        except lost as error:
+            raise LostWorkers(f"--scheduler {address}: lost the Dask scheduler ({_reason(error)})") from None
         futures = client.map(run_replication, tasks, pure=False)
         task_of = {future.key: task for future, task in zip(futures, tasks)}
-        for future in as_completed(futures):
-            yield task_of[future.key], future.result()
+        pending, alone_since = set(futures), None
+        while pending:
+            try:
+                try:
+                    done, pending = wait(pending, timeout=1, return_when="FIRST_COMPLETED")
+                except TimeoutError:                        # nothing finished in that second
+                    done = set()
+                workers = len(client.nthreads()) if not done else 1
+            except lost as error:
+                raise LostWorkers(f"--scheduler {address}: lost the Dask scheduler ({_reason(error)})") from None
+            for future in done:
+                if future.status == "error":
+                    future.result()                         # the replication's own error, as it is
+                if future.status != "finished":
+                    raise LostWorkers(f"--scheduler {address}: lost the Dask scheduler "
+                                      f"({_reason(CancelledError())})")
+                yield task_of[future.key], future.result()
+            alone_since = None if workers else (alone_since or time.monotonic())
+            if alone_since and time.monotonic() - alone_since > CONNECT_TIMEOUT:
+                raise LostWorkers(f"--scheduler {address}: the scheduler has had no workers for "
+                                  f"{CONNECT_TIMEOUT} s; start one with `dask worker {address}`")
     finally:
-        client.close()
+        try:
+            client.close(timeout=CONNECT_TIMEOUT)
+        except Exception:                                   # closing a client whose scheduler is gone
+            pass
+
+
+def _reason(error: BaseException) -> str:
+    """What went wrong with the scheduler, in a few words for a one-line message."""
+    from concurrent.futures import CancelledError
+
+    if isinstance(error, CancelledError):
+        return "its connection was lost and the running replications were cancelled"
+    if isinstance(error, TimeoutError):
+        return "it stopped answering"
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _read_record(file: Path) -> dict | None:
@@ -677,21 +899,27 @@ def command_sweep(args) -> int:
 
 def run_experiment(experiment: Experiment, args) -> int:
     """Run (or resume) an experiment, write its folder and print its table."""
-    if args.replications < 2:
-        raise InputError(f"--replications: must be at least 2 to give a confidence interval "
-                         f"(got {args.replications})")
+    if not 2 <= args.replications <= MAX_REPLICATIONS:
+        raise InputError(f"--replications: from 2 (for a confidence interval) to {MAX_REPLICATIONS:,} "
+                            f"(got {args.replications:,})")
     if args.workers < 1:
         raise InputError(f"--workers: must be at least 1 (got {args.workers})")
-    if args.scheduler is not None and "://" not in args.scheduler:
-        raise InputError(f"--scheduler: a Dask scheduler address such as tcp://127.0.0.1:8786 "
-                         f"(got {args.scheduler!r})")
+    workers = args.workers
+    if args.scheduler is not None:
+        scheduler_location(args.scheduler)
+    else:
+        workers, notice = worker_count(experiment, args.workers, len(experiment.scenarios) * args.replications)
+        if notice:
+            print(f"sharesim: {notice}", file=sys.stderr)
     folder, created = prepare_output(experiment, args.out, resume=args.resume, force=args.force)
     if not args.quiet:
         print(f"{experiment.name}: {len(experiment.scenarios)} strategies x {args.replications} replications "
               f"-> {folder}", file=sys.stderr)
     try:
-        table = run_replications(experiment, args.replications, folder, workers=args.workers,
+        table = run_replications(experiment, args.replications, folder, workers=workers,
                                  scheduler=args.scheduler, progress=not args.quiet)
+    except LostWorkers:
+        raise                               # the finished replications stay, for --resume
     except InputError:
         if created and marked_kind(folder) == "comparison":   # e.g. a seeding the model cannot draw:
             shutil.rmtree(folder, ignore_errors=True)           # leave nothing behind, but only our own
