@@ -79,6 +79,8 @@ RECORDED = ("reach", "reach_rate", "impressions", "shares", "engagement_rate", "
             "followers_end", "net_followers", "new_follows", "unfollows", "unfollow_rate", "blinded")
 """The columns of comparison.csv kept per replication (from sim.metrics.summarize)."""
 
+MAX_STRATEGIES = 1_000
+"""Most strategies (or sweep cells) one experiment compares."""
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
@@ -135,7 +137,7 @@ class StrategiesFile(BaseModel):
     base: str | dict = Field(description="a scenario file, relative to the strategies file, or a scenario mapping")
     baseline: StrategyName | None = Field(None, description="the strategy the others are compared with (default: the first)")
     strategies: dict[StrategyName, dict | None] = Field(
-        min_length=1, description="strategy name -> overrides: dotted paths or nested mappings")
+        min_length=1, max_length=MAX_STRATEGIES, description="strategy name -> overrides: dotted paths or nested mappings")
 
 
 def load_strategies(path: str | Path) -> Experiment:
@@ -190,6 +192,10 @@ def sweep_experiment(path: str | Path, settings: list[str]) -> Experiment:
     axes = [_parse_setting(text) for text in settings]
     if len(axes) == 2 and axes[0][0] == axes[1][0]:
         raise InputError(f"--set: {axes[0][0]} is given twice; sweep two different parameters")
+    cells = int(np.prod([len(values) for _, values in axes]))
+    if cells > MAX_STRATEGIES:
+        raise InputError(f"--set: {cells:,} combinations of values; a sweep may have at most "
+                         f"{MAX_STRATEGIES} (give fewer values)")
     grid = [{}]
     for parameter, values in axes:
         grid = [{**cell, parameter: value} for cell in grid for value in values]

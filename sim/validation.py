@@ -51,6 +51,9 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 FRACTION = (0.0, 1.0)
 
+MAX_REPLICATIONS = 1_000
+"""Most replications per scenario ``sharesim validate -r`` accepts (it runs about 20 scenarios each)."""
+
 SEEDS = 50
 """Fact 8: people seeded on each side of the influencers-versus-random comparison."""
 
@@ -493,8 +496,9 @@ def validation_table(checks: list[Check]) -> str:
 
 def command_validate(args) -> int:
     """``sharesim validate``: print the table; exit 0 when every check passes, 1 otherwise."""
-    if args.replications < 2:
-        raise InputError(f"--replications: at least 2 are needed for an interval (got {args.replications})")
+    if not 2 <= args.replications <= MAX_REPLICATIONS:
+        raise InputError(f"--replications: from 2 (for an interval) to {MAX_REPLICATIONS} "
+                         f"(got {args.replications:,})")
     report = None if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
     suite = Suite(replications=args.replications, progress=report)
     checks = run_checks(suite)

@@ -300,3 +300,20 @@ def test_a_run_where_nothing_happened_still_has_a_report():
     page = parse(render_report(run, summarize(run, table), table, timeseries(run), folder=None))
     assert set(SECTIONS) <= page.ids
     assert "Nobody shared a brand post" in page.text and "0 people" in page.text
+
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_script_in_a_scenario_is_shown_as_text_never_run(tmp_path):
+    """Everything a scenario lets a user write ends up escaped in report.html."""
+    scenario = small_scenario(description=XSS, brands__0__name=XSS[:60],
+                              brands__0__campaign__content=[{"kind": XSS[:60], "qualities": {"useful": 0.8}}])
+    folder = tmp_path / "run"
+    write_run_folder(simulate(scenario), folder)
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert not re.search(r"<[^>]*onerror", page, flags=re.IGNORECASE)     # no tag carries the handler
+    images = re.findall(r"<img\b[^>]*>", page, flags=re.IGNORECASE)
+    assert images and all('src="data:image/' in tag for tag in images)   # only the report's own figures
+    assert "&lt;script&gt;" in page and "onerror=alert(1)&gt;" in page   # the text is there, as text

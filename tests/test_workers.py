@@ -350,3 +350,18 @@ def test_worker_count_respects_cores_memory_and_tasks(tmp_path, monkeypatch):
         "and this machine has 1.0 GB of memory; using 4")
     monkeypatch.setattr("sim.scenario.memory_available", lambda: 200 * 2**20)
     assert worker_count(plan, 8, 100)[0] == 1                       # in this process: no extra interpreter
+
+
+def test_a_sweep_of_too_many_cells_and_validate_with_too_many_replications_are_refused(tmp_path, capsys):
+    from sim.cli import main
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump(QUICK))
+    values = ",".join(str(v) for v in range(1, 41))
+    started = time.monotonic()
+    assert main(["sweep", str(scenario), "--set", f"brands.0.campaign.posts_per_day={values}",
+                 "--set", f"population.attention_span={values}", "--out", str(tmp_path / "o")]) == 2
+    assert "1,600 combinations" in capsys.readouterr().err
+    assert main(["validate", "-r", "1000000000"]) == 2
+    assert "--replications: from 2" in capsys.readouterr().err
+    assert time.monotonic() - started < 5 and not (tmp_path / "o").exists()
