@@ -135,11 +135,6 @@ def memory_needed(scenario) -> int:
     return int(sum(cost.bytes for cost in run_costs(scenario)))
 
 
-def seconds_needed(scenario) -> float:
-    """A cautious estimate of a run's time on one core (seconds), made before allocating anything."""
-    return sum(cost.seconds for cost in run_costs(scenario))
-
-
 def memory_available() -> int:
     """This machine's physical memory in bytes."""
     try:

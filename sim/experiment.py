@@ -684,9 +684,9 @@ def verdict(differences: dict[str, Difference]) -> str:
     clear, unclear = [], []
     for metric, (more, fewer, noun) in VERDICT_WORDS.items():
         d = differences[metric]
-        if d.low > 0:
+        if d.above_zero:
             clear.append(more)
-        elif d.high < 0:
+        elif d.below_zero:
             clear.append(fewer)
         else:
             unclear.append(noun)
@@ -942,11 +942,6 @@ def run_experiment(experiment: Experiment, args) -> int:
         print(text)
         print(f"\nfolder: {folder}")
     return 0
-
-
-def output_folder(experiment: Experiment, out: Path | None, *, resume: bool, force: bool) -> Path:
-    """Where the experiment writes (see :func:`prepare_output`)."""
-    return prepare_output(experiment, out, resume=resume, force=force)[0]
 
 
 def prepare_output(experiment: Experiment, out: Path | None, *, resume: bool,

@@ -14,7 +14,7 @@ judgement made to reproduce docs/validation-targets.md, and ``docs/model.md`` sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from enum import IntEnum
 
 import numpy as np
@@ -106,11 +106,6 @@ PROFILES: dict[Motivation, Profile] = {
     # what concerns their career or industry; to professional contacts
     Motivation.CAREERIST: Profile(0.025, {"professional": 1.0}, audience="professional"),
 }
-
-STUDY_SHARES: dict[str, float] = {m.label: p.share for m, p in PROFILES.items()}
-"""The study's shares as published (they add up to 1.01)."""
-
-PROFILE_FIELDS = tuple(f.name for f in fields(Profile))
 
 
 def study_mix() -> np.ndarray:
