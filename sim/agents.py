@@ -53,9 +53,9 @@ class Person(mesa.Agent):
         """Fatigue with the brand now (decayed to the end of the current tick)."""
         return float(self.model.followers.fatigue_now(np.array([self.index]), brand.index, at=self._now)[0])
 
-    def is_blind_to(self, brand: "Brand") -> bool:
-        """Whether fatigue has made this person stop noticing the brand."""
-        return bool(self.model.followers.blind_to(np.array([self.index]), brand.index, at=self._now)[0])
+    def has_hidden(self, brand: "Brand") -> bool:
+        """Whether this person has hidden the brand's posts ("social blindness")."""
+        return bool(self.model.followers.hidden[self.index, brand.index])
 
     @property
     def _now(self) -> float:

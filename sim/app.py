@@ -8,7 +8,7 @@ presses Reset to build that world, then Step or Play, and the class watches:
   motivation, faint until reached, ringed in black once they shared, crossed
   in red when they unfollowed; the brand's followers are squares;
 * live charts: cumulative reach, shares per tick, followers, unfollows and
-  blind followers, and shares by motivation.
+  followers who hid the brand, and shares by motivation.
 
 Each browser tab gets its own model. The dashboard only builds a scenario
 (:func:`demo_scenario`) and hands it to :class:`sim.model.SharingModel`;
@@ -193,7 +193,7 @@ class DemoModel(SharingModel):
 
         reporters = dict(self.datacollector.model_reporters)
         reporters["unfollows (total)"] = lambda m: int(m.followers.unfollowed.sum())
-        reporters["blind followers"] = lambda m: m.blind_followers()
+        reporters["hidden by followers"] = lambda m: m.hidden_followers()
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self.datacollector.collect(self)
         self.sample, self.positions, self.sample_edges = network_sample(self, SAMPLE_SIZE)
@@ -219,10 +219,9 @@ class DemoModel(SharingModel):
         self.shares_by_motivation += np.bincount(self.motivation[people], minlength=len(Motivation))
         self.shares_so_far = int(self.shares_by_motivation.sum())
 
-    def blind_followers(self) -> int:
-        """Followers (of any brand) who no longer notice it, at the end of this tick."""
-        now = self.tick * self.tick_hours
-        return sum(self.followers.blind_followers(b, at=now) for b in range(len(self.scenario.brands)))
+    def hidden_followers(self) -> int:
+        """Followers (of any brand) who have hidden its posts."""
+        return sum(self.followers.hidden_followers(b) for b in range(len(self.scenario.brands)))
 
     def clock(self) -> str:
         """The current time of the run, e.g. 'day 2, 14:00'."""
@@ -406,7 +405,7 @@ def ActivityCharts(model: DemoModel):
     live_figure(model, lambda: LiveCharts([
         ("Shares per tick", "shares", {"shares": "tab:orange"}),
         ("Followers", "followers", {"followers": "tab:green"}),
-        ("Unfollows and blindness", "people", {"unfollows (total)": "tab:red", "blind followers": "tab:gray"}),
+        ("Unfollows and blindness", "people", {"unfollows (total)": "tab:red", "hidden by followers": "tab:gray"}),
     ], (8, 3.6)))
 
 

@@ -85,7 +85,7 @@ class PostTable:
     O(n^2) of appending to a NumPy array each time.
     """
 
-    _COLUMNS = {"brand": BRAND_ID, "tick": np.int32, "topic": TOPIC_ID, "promotional": float}
+    _COLUMNS = {"brand": BRAND_ID, "tick": np.int32, "topic": TOPIC_ID, "promotional": float, "engagement": np.int64}
 
     def __init__(self) -> None:
         self._size = 0
@@ -103,6 +103,8 @@ class PostTable:
     qualities = property(lambda self: self._store["qualities"][:self._size], doc="(posts, 7 qualities)")
     promotional = property(lambda self: self._store["promotional"][:self._size], doc="0 to 1")
     appeal = property(lambda self: self._store["appeal"][:self._size], doc="(posts, 7 motivation types)")
+    engagement = property(lambda self: self._store["engagement"][:self._size],
+                          doc="interactions so far (reactions, comments, shares): what an engagement-ranked feed counts")
 
     def publish(self, brand: int, tick: int, kind: str, topic: int,
                 qualities: np.ndarray, promotional: float, appeal: np.ndarray) -> int:
@@ -116,6 +118,7 @@ class PostTable:
         store = self._store
         store["brand"][post], store["tick"][post], store["topic"][post] = brand, tick, topic
         store["qualities"][post], store["promotional"][post], store["appeal"][post] = qualities, promotional, appeal
+        store["engagement"][post] = 0
         self.kind.append(kind)
         self._size += 1
         return post

@@ -1,19 +1,24 @@
 """Feeds with limited attention: what a person actually reads in a session.
 
 Brand posts and friends' shares of them wait in people's feeds. A person
-reads a session's feed newest first and stops after ``attention_span``
+reads a session's feed best-ranked first and stops after ``attention_span``
 items; friends' posts, news and entertainment (docs/domain.md §2: people are
-there mostly for friends, news and fun) arrive all the time, at
-``background_items_per_hour``, and push older items down. Only the brand
-items are stored: the background is drawn when a session happens, as the
-Poisson number of items that arrived after each brand item.
+there mostly for friends, news and fun) arrive all the time, at a rate that
+grows with how many accounts the person follows (Hodas & Lerman 2012), and
+compete for those places. The platform ranks by engagement (affinity with
+the source, engagement so far, age: the EdgeRank family) or newest first
+(:class:`Ranking`). Only the brand items are stored: the background is drawn
+when a session happens, as the Poisson number of items ranked above each
+brand item (:func:`background_above`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 
 @dataclass
@@ -126,40 +131,102 @@ class Background:
                  + self.at_night * np.maximum(hour - end, 0.0))
         return day * per_day + today
 
+    def hours_between(self, since: np.ndarray, until: np.ndarray) -> np.ndarray:
+        """Hours between two moments, night hours counted at ``at_night`` ("background hours")."""
+        return np.maximum(self._weighted_hours(until) - self._weighted_hours(since), 0.0)
+
     def expected(self, since: np.ndarray, until: np.ndarray) -> np.ndarray:
         """Mean number of background items arriving between two moments (hours)."""
-        return self.per_hour * np.maximum(self._weighted_hours(until) - self._weighted_hours(since), 0.0)
+        return self.per_hour * self.hours_between(since, until)
 
 
-def read_newest_first(items: Items, session_at: np.ndarray, attention_span: np.ndarray,
-                      background: Background, rng: np.random.Generator,
-                      friend_priority: float = 1.0) -> np.ndarray:
+@dataclass(frozen=True)
+class Ranking:
+    """How the platform orders a feed.
+
+    kind: ``engagement`` (the EdgeRank family: an item's score is the
+        reader's affinity with its source times its engagement so far, and
+        halves every ``score_half_life_hours`` of age) or ``chronological``
+        (newest first).
+    score_half_life_hours: the platform's pace (Graffius 2018: posts live
+        about 30 minutes on Facebook and Twitter, a day on Instagram and LinkedIn).
+    """
+
+    kind: str = "engagement"
+    score_half_life_hours: float = 0.5
+
+    @property
+    def time_scale(self) -> float:
+        """tau, hours: scores decay as exp(-age / tau)."""
+        return self.score_half_life_hours / math.log(2.0)
+
+
+def background_above(age: np.ndarray, unseen: np.ndarray, score: np.ndarray, rate: np.ndarray,
+                     ranking: Ranking) -> np.ndarray:
+    """Expected background items ranked above a brand item, at the reader's session.
+
+    ``age`` is the item's age in background hours (night hours count at the
+    night rate); ``unseen`` the background hours between the reader's
+    previous session and the item's arrival (what else waits, unread);
+    ``rate`` the reader's background items per hour; ``score`` the item's
+    ranking score relative to an average background item.
+
+    Chronological: every item that arrived since, ``rate * age / score``
+    (``score`` is then a friend's-share priority, 1 for a page's post).
+    Engagement: unread background items arrived at ``rate`` with scores
+    drawn from an exponential distribution of mean 1, all decaying as
+    exp(-age / tau); one that arrived ``u`` hours after ours (u < 0: before)
+    outranks it when its score exceeds ``score * exp(-u / tau)``. Integrating
+    over the unread arrivals gives
+    ``rate * tau * (E1(score * exp(-age / tau)) - E1(score * exp(unseen / tau)))``
+    (E1, the exponential integral): a high score buys about
+    ``tau * ln score`` hours of visibility, a low one costs them, and a slow
+    platform (large tau) ranks mostly by score.
+    """
+    if ranking.kind == "chronological":
+        return rate * age / score
+    tau = ranking.time_scale
+    log_score = np.log(score)
+    return rate * tau * (_exp1_of_log(log_score - age / tau) - _exp1_of_log(log_score + unseen / tau))
+
+
+def _exp1_of_log(log_x: np.ndarray) -> np.ndarray:
+    """E1(exp(log_x)), safe for very small and very large x."""
+    small = log_x < -20.0                       # E1(x) = -gamma - ln x + O(x) there
+    x = np.exp(np.clip(log_x, -20.0, 700.0))
+    return np.where(small, -np.euler_gamma - log_x, special.exp1(x))
+
+
+def read_session(items: Items, session_at: np.ndarray, last_session: np.ndarray, attention_span: np.ndarray,
+                 score: np.ndarray, rate: np.ndarray, background: Background, ranking: Ranking,
+                 rng: np.random.Generator) -> np.ndarray:
     """Which of a session's brand items the reader gets to (a bool mask).
 
-    Each reader goes through their feed newest first and reads
-    ``attention_span`` items. An item's rank is the number of brand items
-    newer than it plus the background items that arrived after it: between
-    consecutive brand items, a Poisson number with the mean that
-    ``background`` expects over the gap. Feeds favour what friends pass on:
-    a friend's share is pushed down ``friend_priority`` times more slowly
-    than a post from a brand page.
+    Each reader sees their feed best-ranked first and reads
+    ``attention_span`` items. An item's rank is the number of the session's
+    brand items ranked above it plus the background items ranked above it;
+    the latter is Poisson, nested along the ranking (an item lower down has
+    every background item above the one before it, and more), with the
+    means of :func:`background_above`. ``score`` is per item; ``rate``
+    (background items per hour), ``session_at`` and ``last_session`` (the
+    previous session, hours) are per person.
     """
     n = len(items)
     if n == 0:
         return np.zeros(0, dtype=bool)
-    order = np.lexsort((-items.arrival, items.person))
-    person = items.person[order]
-    arrival = items.arrival[order]
+    age = background.hours_between(items.arrival, session_at[items.person])
+    unseen = background.hours_between(last_session[items.person], items.arrival)
+    expected = background_above(age, unseen, score, rate[items.person], ranking)
+    order = np.lexsort((-items.arrival, expected, items.person))    # ties: newest first
+    person, expected = items.person[order], expected[order]
     first = np.ones(n, dtype=bool)
     first[1:] = person[1:] != person[:-1]
     group_start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-    newer = np.where(first, session_at[person], np.roll(arrival, 1))
-    arrived = rng.poisson(background.expected(since=arrival, until=newer))
+    step = np.where(first, expected, expected - np.roll(expected, 1))
+    arrived = rng.poisson(np.maximum(step, 0.0))
     total = np.cumsum(arrived)
-    background_newer = total - total[group_start] + arrived[group_start]
-    from_friend = items.source[order] >= 0
-    background_newer = np.where(from_friend, background_newer / friend_priority, background_newer)
-    rank = (np.arange(n) - group_start) + background_newer
+    above = total - total[group_start] + arrived[group_start]
+    rank = (np.arange(n) - group_start) + above
     read = np.empty(n, dtype=bool)
     read[order] = rank < attention_span[person]
     return read

@@ -14,15 +14,25 @@ Vocabulary (units in brackets):
 * ``followers_start`` = people following at tick 0 (summed over brands);
   ``followers_end`` = followers_start + follows - unfollows;
   ``unfollow_rate`` = unfollows / followers_start (0 when nobody followed).
-* ``blinded`` = distinct (person, brand) pairs that went blind to the brand
-  and did not unfollow it at or after the tick of their last blind event:
-  people still counted as followers who no longer notice the brand.
-  ``blind_events`` = blind events.
+* ``hides`` = blind events: a tired follower's decision to hide the brand's
+  posts ("social blindness"); ``blind_events`` is the same count, kept for
+  older readers. ``blinded`` = distinct (person, brand) pairs that hid the
+  brand and did not unfollow it at or after the tick of their last blind
+  event: followers at the end who no longer see the brand.
+* per post, *followers at publication* = the brand's followers when it was
+  published (followers at tick 0, plus follows, minus unfollows in earlier
+  ticks). ``organic_reach_rate`` = the mean over a brand's posts of the
+  followers at publication who read the post [by any path], divided by the
+  followers at publication; ``shares_per_post_per_follower`` = the mean over
+  its posts of the post's shares divided by its followers at publication, as
+  the industry benchmarks count engagement (Rival IQ 2023).
 * cascade of a post: the tree of who passed the post to whom, rooted at the
-  brand (see :func:`cascade_forest`); its size is the post's reach, its
-  ``depth`` the longest chain of reshares (0 when nobody reshared) and its
-  ``structural_virality`` the mean distance between all pairs of nodes,
-  root included (Goel, Anderson, Hofman & Watts 2016, *Management Science*).
+  brand (see :func:`cascade_forest`). Its *viewers* are the people it
+  reached (the post's reach); its *adopters* the people who shared it, as
+  Goel, Anderson, Hofman & Watts (2016, *Management Science*) count a
+  cascade's size; its ``depth`` the longest chain of reshares (0 when nobody
+  reshared) and its ``structural_virality`` the mean distance between all
+  pairs of nodes, root included (Goel et al. 2016).
 
 Rates that would divide by zero are reported as 0.0 rather than NaN so that
 ``summary.json`` holds numbers only.
@@ -42,8 +52,8 @@ MOTIVATIONS = ("altruist", "selective", "passionate", "social",
 """The seven motivation labels of ``people.motivation``, in report order."""
 
 POST_COLUMNS = ("post", "brand", "kind", "topic", "tick", "reach", "impressions",
-                "shares", "depth", "structural_virality", "ticks_to_half_reach",
-                "followers_reach")
+                "shares", "adopters", "depth", "structural_virality", "ticks_to_half_reach",
+                "followers_reach", "followers_at_publication", "followers_read")
 TIMESERIES_COLUMNS = ("tick", "exposures", "new_reach", "shares", "follows",
                       "unfollows", "blind", "followers", "reach")
 
@@ -347,6 +357,10 @@ def post_metrics(run: RunLog, events: EventArrays | None = None) -> pd.DataFrame
         half[row[starts]] = tick[at_half] - published[row[starts]]
 
     followers_reach = per_post(*_followers_reached_directly(run, events))
+    at_publication, followers_read = _followers_at_publication(run, events, n_posts)
+    share = events.where(EventKind.SHARE) & (events.post_row >= 0)
+    adopter_row, _ = _distinct_pairs(events.post_row[share], events.person[share])
+    adopters = np.bincount(adopter_row, minlength=n_posts)[:n_posts]
 
     brand_index = posts["brand"].to_numpy(dtype=np.int64) if n_posts else np.empty(0, np.int64)
     return pd.DataFrame({
@@ -358,11 +372,73 @@ def post_metrics(run: RunLog, events: EventArrays | None = None) -> pd.DataFrame
         "reach": reach.astype(np.int64),
         "impressions": impressions.astype(np.int64),
         "shares": shares.astype(np.int64),
+        "adopters": adopters.astype(np.int64),
         "depth": depth,
         "structural_virality": virality,
         "ticks_to_half_reach": half,
         "followers_reach": followers_reach.astype(np.int64),
+        "followers_at_publication": at_publication,
+        "followers_read": followers_read,
     }, columns=list(POST_COLUMNS))
+
+
+def _followers_at_publication(run: RunLog, events: EventArrays, n_posts: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per post: the brand's followers when it was published, and how many of them read it.
+
+    A person follows brand b at tick t when they followed at tick 0 or
+    followed in an earlier tick, and did not unfollow in an earlier tick
+    (a brand publishes at the start of its tick, before anyone acts in it).
+    """
+    n_brands = len(run.brands)
+    at_publication = np.zeros(n_posts, dtype=np.int64)
+    read = np.zeros(n_posts, dtype=np.int64)
+    if n_posts == 0 or n_brands == 0:
+        return at_publication, read
+    posts = run.posts
+    brand = posts["brand"].to_numpy(dtype=np.int64)
+    tick = posts["tick"].to_numpy(dtype=np.int64)
+    start = _follows_start(run)
+    n_ticks = max(int(events.tick.max(initial=0)), int(tick.max(initial=0))) + 2
+
+    follow, unfollow = events.where(EventKind.FOLLOW), events.where(EventKind.UNFOLLOW)
+    net = np.zeros((n_brands, n_ticks), dtype=np.int64)
+    for mask, sign in ((follow, 1), (unfollow, -1)):
+        b, t = events.brand[mask], events.tick[mask]
+        keep = (b >= 0) & (b < n_brands)
+        np.add.at(net, (b[keep], t[keep]), sign)
+    before = np.cumsum(net, axis=1) - net                     # changes in ticks before t
+    valid = (brand >= 0) & (brand < n_brands)
+    at_publication[valid] = start.sum(axis=0)[brand[valid]] + before[brand[valid], np.clip(tick[valid], 0, n_ticks - 1)]
+
+    # Readers of each post who followed its brand when it was published.
+    exposure = events.where(EventKind.EXPOSURE) & (events.post_row >= 0) & (events.person_row >= 0)
+    row, person = _distinct_pairs(events.post_row[exposure], events.person[exposure])
+    person_row = _rows_of(person, run.people["person"].to_numpy(dtype=np.int64))
+    b, t = brand[row], tick[row]
+    ok = (person_row >= 0) & (b >= 0) & (b < n_brands)
+    row, person, person_row, b, t = row[ok], person[ok], person_row[ok], b[ok], t[ok]
+    first_follow = _first_tick(events, follow, person, b, n_brands, n_ticks)
+    first_unfollow = _first_tick(events, unfollow, person, b, n_brands, n_ticks)
+    following = (start[person_row, b] | (first_follow < t)) & ~(first_unfollow < t)
+    read[:] = np.bincount(row[following], minlength=n_posts)[:n_posts]
+    return at_publication, read
+
+
+def _first_tick(events: EventArrays, mask: np.ndarray, person: np.ndarray, brand: np.ndarray,
+                n_brands: int, never: int) -> np.ndarray:
+    """The first tick of a ``mask`` event for each (person, brand); ``never`` when there is none."""
+    keys = events.person[mask] * n_brands + events.brand[mask]
+    ticks = events.tick[mask]
+    order = np.lexsort((ticks, keys))
+    keys, ticks = keys[order], ticks[order]
+    unique, first = np.unique(keys, return_index=True)
+    wanted = person * n_brands + brand
+    at = np.searchsorted(unique, wanted)
+    hit = at < unique.size
+    hit[hit] = unique[at[hit]] == wanted[hit]
+    result = np.full(wanted.size, never, dtype=np.int64)
+    result[hit] = ticks[first[at[hit]]]
+    return result
 
 
 def _followers_reached_directly(run: RunLog, events: EventArrays) -> tuple[np.ndarray, np.ndarray]:
@@ -421,17 +497,43 @@ def timeseries(run: RunLog, events: EventArrays | None = None) -> pd.DataFrame:
 # --------------------------------------------------------------------------
 
 def cascade_summary(post_table: pd.DataFrame) -> dict:
-    """Cascade statistics over posts: sizes [people] and depths over all posts,
-    structural virality over the posts that reached someone."""
+    """Cascade statistics over posts: sizes, counted as adopters (people who
+    shared, as Goel et al. 2016 count them), viewers and depths over all
+    posts; structural virality over the posts that reached someone."""
     reach = post_table["reach"].to_numpy(dtype=np.float64)
+    adopters = post_table["adopters"].to_numpy(dtype=np.float64)
     depth = post_table["depth"].to_numpy(dtype=np.float64)
     virality = post_table["structural_virality"].to_numpy(dtype=np.float64)[reach > 0]
+
+    def mean(values):
+        return float(values.mean()) if values.size else 0.0
+
+    def most(values):
+        return int(values.max()) if values.size else 0
+
     return {
-        "mean_size": float(reach.mean()) if reach.size else 0.0,
-        "max_size": int(reach.max()) if reach.size else 0,
-        "mean_depth": float(depth.mean()) if depth.size else 0.0,
-        "structural_virality_mean": float(virality.mean()) if virality.size else 0.0,
+        "mean_size": mean(adopters),
+        "max_size": most(adopters),
+        "mean_adopters": mean(adopters),
+        "max_adopters": most(adopters),
+        "mean_viewers": mean(reach),
+        "max_viewers": most(reach),
+        "mean_depth": mean(depth),
+        "max_depth": most(depth),
+        "structural_virality_mean": mean(virality),
     }
+
+
+def per_follower_rates(post_table: pd.DataFrame) -> tuple[float, float]:
+    """(organic_reach_rate, shares_per_post_per_follower): means over the posts
+    that had followers when published (see the vocabulary above)."""
+    followers = post_table["followers_at_publication"].to_numpy(dtype=np.float64)
+    had = followers > 0
+    if not had.any():
+        return 0.0, 0.0
+    read = post_table["followers_read"].to_numpy(dtype=np.float64)[had] / followers[had]
+    shares = post_table["shares"].to_numpy(dtype=np.float64)[had] / followers[had]
+    return float(read.mean()), float(shares.mean())
 
 
 def share_never_reshared(events: EventArrays) -> float:
@@ -497,6 +599,7 @@ def summarize(run: RunLog, post_table: pd.DataFrame | None = None) -> dict:
 
     cascades = cascade_summary(post_table)
     cascades["share_never_reshared"] = share_never_reshared(events)
+    organic, shares_per_follower = per_follower_rates(post_table)
 
     return {
         "scenario": str(run.meta.get("scenario", "")),
@@ -517,6 +620,9 @@ def summarize(run: RunLog, post_table: pd.DataFrame | None = None) -> dict:
         "unfollow_rate": _ratio(unfollows, followers_start),
         "blinded": int(blind_person.size),
         "blind_events": int(blind.sum()),
+        "hides": int(blind.sum()),
+        "organic_reach_rate": organic,
+        "shares_per_post_per_follower": shares_per_follower,
         "by_motivation": by_motivation(run, events),
         "brands": brand_metrics(run, events, post_table, (blind_person, blind_brand)),
         "cascades": cascades,
@@ -557,8 +663,7 @@ def by_motivation(run: RunLog, events: EventArrays | None = None) -> dict[str, d
 def brand_metrics(run: RunLog, events: EventArrays, post_table: pd.DataFrame,
                   blinded: tuple[np.ndarray, np.ndarray]) -> list[dict]:
     """Per brand (in ``meta["brands"]`` order) the same headline metrics as the run,
-    plus ``organic_reach_rate``: the mean over the brand's posts of the share of
-    its tick-0 followers the brand reached itself."""
+    with ``organic_reach_rate`` and ``shares_per_post_per_follower`` over the brand's posts."""
     names = run.brands
     n_brands = len(names)
     population = len(run.people)
@@ -586,8 +691,7 @@ def brand_metrics(run: RunLog, events: EventArrays, post_table: pd.DataFrame,
     for b, name in enumerate(names):
         mine = post_brand == name
         start = int(followers_start[b])
-        organic = (post_table["followers_reach"].to_numpy(dtype=np.float64)[mine] / start
-                   if start else np.zeros(int(mine.sum())))
+        organic, shares_per_follower = per_follower_rates(post_table[mine])
         result.append({
             "name": str(name),
             "posts": int(mine.sum()),
@@ -603,6 +707,8 @@ def brand_metrics(run: RunLog, events: EventArrays, post_table: pd.DataFrame,
             "unfollow_rate": _ratio(unfollows[b], start),
             "blinded": int(still_blind[b]),
             "blind_events": int(blind[b]),
-            "organic_reach_rate": float(organic.mean()) if organic.size else 0.0,
+            "hides": int(blind[b]),
+            "organic_reach_rate": organic,
+            "shares_per_post_per_follower": shares_per_follower,
         })
     return result

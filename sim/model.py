@@ -34,21 +34,35 @@ from .agents import Brand, Person
 from .content import PostTable, attention, plan_campaign
 from .errors import InputError
 from .events import BRAND, NO_POST, EventKind, EventLog, RunLog
-from .feed import Background, Feed, Items, read_newest_first
+from .feed import Background, Feed, Items, Ranking, read_session
 from .followers import Followers, reading_fatigue
 from .motivations import (
     AUDIENCES,
     QUALITIES,
     Motivation,
     MotivationTable,
+    mixed_motivations,
+    profiles_with,
     study_mix,
-    with_overrides,
 )
 from .network import SocialGraph, build_network
 from .scenario import Scenario
 
-FEED_MEMORY_HOURS = 48.0
+FEED_MEMORY_HOURS = 72.0
 """Items older than this are buried beyond any session's reach and dropped."""
+
+MAX_SESSIONS_PER_DAY = 96.0
+"""The heaviest user's sessions a day (one every quarter of an hour, awake)."""
+
+SEEDED_AFFINITY = 100.0
+"""Affinity of a seeded person with the brand that asked them: its posts top their feed (judgement)."""
+
+SHARE_OF_INTERACTIONS = 0.07
+"""Shares are about 7% of the interactions with brand posts (Journal of Advertising Research 2015):
+a reader likes or comments (interacts) with 1/0.07 times their chance to share."""
+
+KEENNESS_NOISE = 0.5
+"""Log-normal noise on affinity when a page's initial followers are picked, keenest first (judgement)."""
 
 LAB42_BRANDS_FOLLOWED = [  # (share of Twitter users, fewest, most brands followed): Lab42, August 2011
     (0.106, 0, 0), (0.306, 1, 5), (0.196, 6, 10), (0.178, 11, 20),
@@ -84,7 +98,7 @@ class SharingModel(mesa.Model):
         self.seed = seed
         self.scenario = scenario
         self.tick_hours = scenario.tick_hours
-        self.profiles = with_overrides({k: v.model_dump() for k, v in scenario.motivations.items()})
+        self.profiles = profiles_with({k: v.model_dump() for k, v in scenario.motivations.items()})
         self.table = MotivationTable.from_profiles(self.profiles)
 
         self.graph: SocialGraph = build_network(scenario.network, scenario.population.size, self.rng, source)
@@ -97,6 +111,7 @@ class SharingModel(mesa.Model):
         population = scenario.population
         self.background = Background(population.background_items_per_hour, population.active_hours,
                                      population.background_at_night)
+        self.ranking = Ranking(scenario.feed.ranking, scenario.feed.score_half_life_hours)
         self.seen: dict[int, np.ndarray] = {}     # post -> who has read it
         self.reached = np.zeros(self.population, dtype=bool)
         self.reach = 0
@@ -104,6 +119,7 @@ class SharingModel(mesa.Model):
         self.counts = TickCounts()
         self._in_session = np.zeros(self.population, dtype=bool)
         self._session_at = np.zeros(self.population)
+        self._last_session = np.zeros(self.population)
 
         self.datacollector = mesa.DataCollector(model_reporters={
             "exposures": lambda m: m.counts.exposures,
@@ -127,6 +143,7 @@ class SharingModel(mesa.Model):
         shares = study_mix() if mix == "study" else np.array(
             [mix.get(m.label, 0.0) for m in Motivation]) / sum(mix.values())
         self.motivation = self.rng.choice(len(Motivation), size=n, p=shares).astype(np.int8)
+        self.motives = mixed_motivations(self.motivation, population.secondary_motivations, self.rng)
 
         topics = len(population.topics)
         preference = self.rng.random((n, topics))
@@ -140,8 +157,13 @@ class SharingModel(mesa.Model):
             values = [getattr(self.profiles[m], name) for m in Motivation]
             return np.array([default if v is None else v for v in values])[self.motivation]
 
-        self.sessions_per_day = per_type("sessions_per_day", population.sessions_per_day)
+        spread = population.activity_spread       # log-normal, mean 1: a few heavy users, many light ones
+        activity = np.exp(spread * self.rng.standard_normal(n) - spread ** 2 / 2)
+        self.sessions_per_day = np.minimum(per_type("sessions_per_day", population.sessions_per_day) * activity,
+                                           MAX_SESSIONS_PER_DAY)
         self.attention_span = per_type("attention_span", population.attention_span)
+        following = np.bincount(self.graph.indices, minlength=n) + 1.0     # accounts followed, own page included
+        self.competition = np.sqrt(following / following.mean())
         Person.create_agents(self, n, list(range(n)))
 
     def _make_brands(self, source: str) -> None:
@@ -150,6 +172,9 @@ class SharingModel(mesa.Model):
         tolerance = self.table.fatigue_tolerance[self.motivation]
         self.followers = Followers(n, len(brands), self.scenario.fatigue, tolerance)
         follows = self.followers.follows
+        feed = self.scenario.feed          # log-normal affinity with each page, mean page_affinity
+        self.affinity = (feed.page_affinity * np.exp(feed.affinity_spread * self.rng.standard_normal((n, len(brands)))
+                                                     - feed.affinity_spread ** 2 / 2)).astype(np.float32)
         self.seeded = np.zeros((n, len(brands)), dtype=bool)
         self.employee = np.zeros((n, len(brands)), dtype=bool)
         self.plans = []
@@ -168,6 +193,7 @@ class SharingModel(mesa.Model):
             self.employee[employees, b] = True
             follows[employees, b] = True            # employees follow their employer
             self.seeded[np.concatenate([influencers, picked]), b] = True
+            self.affinity[self.seeded[:, b], b] = SEEDED_AFFINITY
             self.plans.append(plan_campaign(brand.campaign, self.scenario.duration_days, self.tick_hours, self.rng))
             Brand(self, b, brand.name)
         self._next_plan = [0] * len(brands)      # per brand, its first plan not yet published
@@ -194,8 +220,18 @@ class SharingModel(mesa.Model):
         from_interested = min(int(round(brand.interest_match * count)), interested.size)
         from_others = min(count - from_interested, others.size)
         from_interested = count - from_others
-        return np.concatenate([self.rng.choice(interested, from_interested, replace=False),
-                               self.rng.choice(others, from_others, replace=False)])
+        return np.concatenate([self._keenest(interested, from_interested, b),
+                               self._keenest(others, from_others, b)])
+
+    def _keenest(self, people: np.ndarray, count: int, b: int) -> np.ndarray:
+        """The ``count`` of ``people`` keenest on brand ``b``: the highest affinity, give or take.
+
+        A page's first followers are its fans; a large page reaches further
+        down, to people who care less, so its followers' mean affinity, and
+        with it their feeds' ranking of its posts, falls as it grows.
+        """
+        keenness = np.log(self.affinity[people, b]) + KEENNESS_NOISE * self.rng.standard_normal(people.size)
+        return people[np.argsort(-keenness, kind="stable")[:count]]
 
     # ------------------------------------------------------------------
     # One tick
@@ -235,7 +271,7 @@ class SharingModel(mesa.Model):
                     qualities=qualities, promotional=content.promotional,
                     appeal=self.table.appeal(qualities)[0])
                 self.seen[post] = np.zeros(self.population, dtype=bool)
-                audience = np.flatnonzero(self.followers.follows[:, b] | self.seeded[:, b])
+                audience = np.flatnonzero(self.followers.sees(b) | self.seeded[:, b])
                 self.feed.deliver(audience, post, BRAND, tick_start + planned.offset_hours)
 
     def _sessions(self) -> None:
@@ -253,19 +289,34 @@ class SharingModel(mesa.Model):
         self._in_session[readers] = True
         day_start = tick_start - hour
         self._session_at[readers] = day_start + open_from + self.rng.random(readers.size) * (open_until - open_from)
+        # Sessions are a Poisson process, so the time back to a reader's previous
+        # session is exponential (in hours awake); what arrived since waits unread.
+        awake_between_sessions = (end - start) / self.sessions_per_day[readers]
+        self._last_session[readers] = self._session_at[readers] - self.rng.exponential(awake_between_sessions)
 
     def _read_feeds(self) -> None:
         self._sessions()
         shown = self.feed.take_session(self._in_session, self._session_at)
-        read = read_newest_first(shown, self._session_at, self.attention_span, self.background, self.rng,
-                                 self.scenario.population.friend_share_priority)
-        items = shown.subset(read)
-        brand = self.posts.brand[items.post].astype(np.int64)
-        blind = self.followers.blind_to(items.person, brand, at=self._session_at[items.person])
-        noticed = ~blind | (self.rng.random(len(items)) < self.scenario.fatigue.blind_notice)
-        self._expose(items.subset(noticed))
+        brand = self.posts.brand[shown.post].astype(np.int64)
+        from_page = shown.source == BRAND
+        shown = shown.subset(~(from_page & self.followers.hidden[shown.person, brand]))   # hidden: never shown
+        read = read_session(shown, self._session_at, self._last_session, self.attention_span, self._scores(shown),
+                            self.background.per_hour * self.competition, self.background, self.ranking, self.rng)
+        self._expose(shown.subset(read))
         self.feed.forget_older_than(self.tick * self.tick_hours - FEED_MEMORY_HOURS)
         self._forget_finished_posts()
+
+    def _scores(self, items: Items) -> np.ndarray:
+        """Each item's ranking score, relative to an average background item.
+
+        A page's post scores the reader's affinity with the brand; a friend's
+        share scores ``friend_share_priority``; both times (1 + the post's
+        interactions so far) to the power ``feed.engagement_weight``.
+        """
+        brand = self.posts.brand[items.post].astype(np.int64)
+        source = np.where(items.source == BRAND, self.affinity[items.person, brand],
+                          self.scenario.population.friend_share_priority)
+        return source * (1.0 + self.posts.engagement[items.post]) ** self.scenario.feed.engagement_weight
 
     def _forget_finished_posts(self) -> None:
         """Free the marks of who read a post once no feed holds it and it is too old to come back.
@@ -310,24 +361,36 @@ class SharingModel(mesa.Model):
             self.seen[post][items.person[mine]] = True
         return items.subset(unseen)
 
-    def relevance(self, person: np.ndarray, post: np.ndarray) -> np.ndarray:
-        """How much a post appeals to each reader, counting topic: in [0, 1]."""
-        motivation = self.motivation[person]
+    def _pull(self, person: np.ndarray, post: np.ndarray) -> np.ndarray:
+        """(readings, 7 motivations): each motive's weight in the reader times the post's appeal to it,
+        counting topic (a motive's ``off_topic`` factor when the post is off the reader's interests)."""
         on_topic = self.interests[person, self.posts.topic[post]]
-        topic_factor = np.where(on_topic, 1.0, self.table.off_topic[motivation])
-        return self.posts.appeal[post, motivation] * topic_factor
+        topic_factor = np.where(on_topic[:, None], 1.0, self.table.off_topic[None, :])
+        return self.motives[person] * self.posts.appeal[post] * topic_factor
+
+    def relevance(self, person: np.ndarray, post: np.ndarray) -> np.ndarray:
+        """How much a post appeals to each reader, over all their motives, counting topic: in [0, 1]."""
+        return self._pull(person, post).sum(axis=1)
 
     def _share(self, first: Items) -> None:
-        """First readers may pass the post on to their audience."""
-        motivation = self.motivation[first.person]
+        """First readers may pass the post on to their audience.
+
+        Each of the reader's motives contributes its weight times its type's
+        share probability, the post's appeal to it (counting topic), and the
+        attention left at the post's age (the type's half-life).
+        """
         brand = self.posts.brand[first.post]
         published = (self.posts.tick[first.post] - 1) * self.tick_hours
         age_hours = self._session_at[first.person] - published
         boost = np.where(self.seeded[first.person, brand] & (first.source == BRAND),
                          self.share_boost[brand], 1.0)
-        chance = (self.table.share_probability[motivation] * self.relevance(first.person, first.post)
-                  * attention(age_hours, self.table.half_life_hours[motivation]) * boost)
-        shares = first.subset(self.rng.random(len(first)) < np.minimum(chance, 1.0))
+        decay = attention(age_hours[:, None], self.table.half_life_hours[None, :])
+        chance = (self._pull(first.person, first.post) * self.table.share_probability[None, :] * decay).sum(axis=1)
+        chance = np.minimum(chance * boost, 1.0)
+        draw = self.rng.random(len(first))
+        interacts = draw < np.minimum(chance / SHARE_OF_INTERACTIONS, 1.0)   # a share is an interaction too
+        np.add.at(self.posts.engagement, first.post[interacts], 1)
+        shares = first.subset(draw < chance)
         if len(shares) == 0:
             return
         self.log.record(self.tick, EventKind.SHARE, shares.post, self.posts.brand[shares.post],
@@ -387,8 +450,8 @@ class SharingModel(mesa.Model):
             offended=self.table.offended_by_provocative[motivation],
             provocative=self.posts.qualities[own.post, QUALITIES.index("provocative")])
         tiring = self.followers.tire(own.person, brand, added, self._session_at[own.person], self.rng)
-        self.log.record(self.tick, EventKind.BLIND, NO_POST, tiring.blind_brand, tiring.blind_person, BRAND)
-        self.counts.blind = tiring.blind_person.size
+        self.log.record(self.tick, EventKind.BLIND, NO_POST, tiring.hid_brand, tiring.hid_person, BRAND)
+        self.counts.blind = tiring.hid_person.size
         if tiring.left_person.size:
             self.log.record(self.tick, EventKind.UNFOLLOW, NO_POST, tiring.left_brand, tiring.left_person, BRAND)
             self.counts.unfollows = tiring.left_person.size

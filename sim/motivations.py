@@ -75,7 +75,7 @@ class Profile:
 
     share: float
     responds_to: dict[str, float]
-    share_probability: float = 0.02
+    share_probability: float = 0.008
     off_topic: float = 0.5
     audience: str = "everyone"
     half_life_hours: float = 24.0
@@ -92,17 +92,19 @@ PROFILES: dict[Motivation, Profile] = {
     Motivation.ALTRUIST: Profile(0.396, {"useful": 1.0}),
     # what matters to particular friends; to a few close ties, who trust it
     Motivation.SELECTIVE: Profile(0.261, {"personal": 1.0, "useful": 0.3},
-                                  audience="close_ties", share_probability=0.04, trust=3.0),
-    # what fits their passion; to fellow enthusiasts; converts best
+                                  audience="close_ties", share_probability=0.016, trust=3.0),
+    # what fits their passion; to fellow enthusiasts; hard to trigger, converts best
     Motivation.PASSIONATE: Profile(0.167, {"topical": 1.0}, off_topic=0.05,
-                                   audience="enthusiasts", share_probability=0.04, trust=4.0),
+                                   audience="enthusiasts", share_probability=0.004, trust=5.0),
     # what inspires and brings people together; short, spontaneous
     Motivation.SOCIAL: Profile(0.079, {"inspiring": 1.0, "personal": 0.3}, half_life_hours=6.0),
-    # what is new and "on top"; to everyone; only fresh content
+    # what is new and "on top"; to everyone; only fresh content, and keen to be first
     Motivation.TRENDSETTER: Profile(0.056, {"novel": 1.0}, half_life_hours=3.0,
-                                    share_probability=0.04, fatigue_tolerance=1.5),
-    # the unconventional and provocative; to everyone
-    Motivation.PROVOCATEUR: Profile(0.026, {"provocative": 1.0}, offended_by_provocative=0.0),
+                                    share_probability=0.016, fatigue_tolerance=1.5),
+    # the unconventional and provocative; to everyone; quick to post, little trusted, thick-skinned
+    Motivation.PROVOCATEUR: Profile(0.026, {"provocative": 1.0}, offended_by_provocative=0.0,
+                                    share_probability=0.013, half_life_hours=12.0, trust=0.5,
+                                    fatigue_tolerance=2.0),
     # what concerns their career or industry; to professional contacts
     Motivation.CAREERIST: Profile(0.025, {"professional": 1.0}, audience="professional"),
 }
@@ -114,7 +116,24 @@ def study_mix() -> np.ndarray:
     return shares / shares.sum()
 
 
-def with_overrides(overrides: dict[str, dict]) -> dict[Motivation, Profile]:
+def mixed_motivations(dominant: np.ndarray, secondary: float, rng: np.random.Generator) -> np.ndarray:
+    """(people, 7) weights of each person's motives: the dominant type, and a little of the others.
+
+    People do not share for one reason only (Beyond 2012 sorts them by the
+    *dominant* one). A person's dominant motivation weighs ``1 - secondary``;
+    the other six share ``secondary`` in random proportions (a flat
+    Dirichlet draw). With ``secondary`` 0 each person is one type.
+    """
+    n = dominant.size
+    others = rng.dirichlet(np.ones(len(Motivation)), size=n)
+    others[np.arange(n), dominant] = 0.0
+    total = others.sum(axis=1, keepdims=True)
+    weights = np.divide(others, total, out=np.zeros_like(others), where=total > 0) * secondary
+    weights[np.arange(n), dominant] = 1.0 - secondary
+    return weights.astype(np.float32)
+
+
+def profiles_with(overrides: dict[str, dict]) -> dict[Motivation, Profile]:
     """The profiles with a scenario's per-type overrides applied.
 
     ``overrides`` maps a type's label to a mapping of Profile fields; a

@@ -327,10 +327,10 @@ def read_network(folder: Path, limit: int | None = None):
 
 def _profiles(scenario: dict | None):
     """The motivation profiles the run used (defaults with scenario.yaml's overrides)."""
-    from sim.motivations import with_overrides
+    from sim.motivations import profiles_with
 
     overrides = (scenario or {}).get("motivations") or {}
-    return {m.label: p for m, p in with_overrides(overrides).items()}
+    return {m.label: p for m, p in profiles_with(overrides).items()}
 
 
 def who(run: RunLog, summary: dict, scenario: dict | None) -> dict:

@@ -141,6 +141,11 @@ class Population(Section):
         (7.0, 23.0), description="hours of the day when people read their feeds [start, end)")
     follow_probability: Share = Field(
         0.05, description="chance that a non-follower who reads a fully appealing post, shared by a friend of trust 1, follows the brand")
+    activity_spread: float = Field(
+        1.0, ge=0, le=3, description="log-normal spread (sigma) of sessions per day across people, mean kept: "
+                                     "a few heavy users, many light ones; 0: everyone alike")
+    secondary_motivations: Share = Field(
+        0.3, description="weight of a person's six other motivations together; the dominant one has the rest")
 
 
 class Network(Section):
@@ -235,17 +240,40 @@ class MotivationOverride(Section):
     attention_span: int | None = Field(None, ge=1, le=10_000, description="items per session, 1 to 10,000")
 
 
+class Feed(Section):
+    """How a platform orders a person's feed (the EdgeRank family, or newest first)."""
+
+    ranking: Literal["engagement", "chronological"] = Field(
+        "engagement", description="engagement: by affinity with the source, engagement so far and age; "
+                                  "chronological: newest first")
+    score_half_life_hours: float = Field(
+        0.5, gt=0, le=10_000, description="engagement ranking: hours over which an item's ranking score halves "
+                                          "with age, the platform's pace (Graffius 2018: about 0.5 Facebook and "
+                                          "Twitter, about 20 Instagram and LinkedIn)")
+    page_affinity: float = Field(
+        0.1, gt=0, le=1000, description="a brand page's mean affinity with a person, relative to an average "
+                                        "friend's, news or entertainment item (1)")
+    affinity_spread: float = Field(
+        1.0, ge=0, le=3, description="log-normal spread (sigma) of people's affinity with a brand page; the "
+                                     "keenest follow first, so a large page's followers care less on average")
+    engagement_weight: float = Field(
+        0.5, ge=0, le=10, description="engagement ranking: an item's score grows as (1 + interactions so far) to this power")
+
+
 class Fatigue(Section):
-    """How a follower tires of a brand, stops noticing it, then unfollows (fatigue units: 0 to 1000 each)."""
+    """How a follower tires of a brand, then hides it or unfollows (fatigue units: 0 to 1000 each)."""
 
     per_post: float = Field(0.1, ge=0, le=1000, description="fatigue from reading any brand post")
     promotional: float = Field(0.4, ge=0, le=1000, description="extra fatigue per unit of promotional")
     irrelevant: float = Field(0.2, ge=0, le=1000, description="extra fatigue from a post off the reader's interests")
     provocative: float = Field(0.5, ge=0, le=1000, description="extra fatigue per unit of provocative, if offended")
     half_life_hours: float = Field(24.0, gt=0, le=100_000, description="fatigue halves with every this many hours")
-    blind_notice: Share = Field(0.25, description="chance a blind follower still notices a brand post")
-    unfollow_probability: Share = Field(
-        0.15, description="chance to unfollow per brand post read at twice the fatigue tolerance")
+    act_probability: Share = Field(
+        0.15, description="chance that a tired follower acts (hides the brand or unfollows it) per brand post "
+                          "read at twice their fatigue tolerance; nobody acts below the tolerance")
+    hide_share: Share = Field(
+        0.47, description="share of those who act who hide the brand's posts rather than unfollow "
+                          "(ExactTarget 2011: 38% hid, 43% unliked; 38 / 81 = 0.47)")
 
 
 class IndependentCascade(Section):
@@ -268,6 +296,7 @@ class Scenario(Section):
     network: Network = Field(default_factory=Network)
     brands: list[Brand] = Field(default_factory=lambda: [Brand(name="Brand")], min_length=1, max_length=MAX_BRANDS)
     motivations: dict[MotivationName, MotivationOverride] = Field(default_factory=dict)
+    feed: Feed = Field(default_factory=Feed)
     fatigue: Fatigue = Field(default_factory=Fatigue)
     independent_cascade: IndependentCascade = Field(default_factory=IndependentCascade)
 

@@ -1,11 +1,14 @@
-"""Feeds with limited attention: newest first, at most the attention span, buried by the background."""
+"""Feeds with limited attention: ranked or newest first, at most the attention span, buried by the background."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sim.feed import Background, Items, read_newest_first
+from sim.feed import Background, Items, Ranking, background_above, read_session
+
+CHRONOLOGICAL = Ranking("chronological")
+ENGAGEMENT = Ranking("engagement", score_half_life_hours=0.5)
 
 
 def items(person, arrival, source=None):
@@ -15,31 +18,56 @@ def items(person, arrival, source=None):
                  np.asarray(arrival, dtype=float))
 
 
+def read(feed, at, span=20, score=1.0, rate=30.0, ranking=CHRONOLOGICAL, last=None, seed=0):
+    people = int(feed.person.max()) + 1
+    at = np.broadcast_to(np.asarray(at, dtype=float), (people,))
+    last = np.zeros(people) if last is None else np.broadcast_to(np.asarray(last, dtype=float), (people,))
+    return read_session(feed, at, last, np.full(people, span), np.broadcast_to(score, (len(feed),)).astype(float),
+                        np.full(people, rate), Background(rate), ranking, np.random.default_rng(seed))
+
+
 def test_without_background_the_newest_items_up_to_the_span_are_read():
     feed = items([0, 0, 0, 0, 1], [1.0, 4.0, 2.0, 3.0, 1.0])
-    read = read_newest_first(feed, session_at=np.array([5.0, 5.0]), attention_span=np.array([2, 2]),
-                             background=Background(0.0), rng=np.random.default_rng(0))
-    assert read.tolist() == [False, True, False, True, True]
+    assert read(feed, 5.0, span=2, rate=0.0).tolist() == [False, True, False, True, True]
 
 
-def test_background_buries_older_items():
-    rng = np.random.default_rng(1)
+def test_chronological_background_buries_older_items():
     n = 20_000
     feed = items(np.arange(n), np.zeros(n))
     for age, expected_share in [(0.5, 1.0), (2.0, 0.0)]:
-        read = read_newest_first(feed, np.full(n, age), np.full(n, 20), Background(30.0), rng)
         # Poisson(15) < 20 for most; Poisson(60) < 20 for nobody
-        assert read.mean() == pytest.approx(expected_share, abs=0.15)
+        assert read(feed, age, seed=1).mean() == pytest.approx(expected_share, abs=0.15)
 
 
 def test_friends_shares_sink_more_slowly():
-    rng = np.random.default_rng(2)
     n = 20_000
-    brand = items(np.arange(n), np.zeros(n))
-    friend = items(np.arange(n), np.zeros(n), source=np.zeros(n))
-    now, span = np.full(n, 1.0), np.full(n, 20)
-    assert (read_newest_first(friend, now, span, Background(30.0), rng, friend_priority=3).mean()
-            > read_newest_first(brand, now, span, Background(30.0), rng, friend_priority=3).mean() + 0.5)
+    feed = items(np.arange(n), np.zeros(n))
+    assert read(feed, 1.0, score=3.0, seed=2).mean() > read(feed, 1.0, score=1.0, seed=2).mean() + 0.5
+
+
+def test_engagement_ranking_keeps_high_scores_visible_and_buries_low_ones():
+    n = 20_000
+    feed = items(np.arange(n), np.zeros(n))
+    shares = [read(feed, 1.5, score=s, ranking=ENGAGEMENT, last=-2.0, seed=3).mean() for s in (0.1, 1.0, 30.0)]
+    assert shares[0] < shares[1] < shares[2]
+    assert shares[2] > 0.9 and shares[0] < 0.1
+
+
+def test_background_above_matches_a_simulation_of_competing_items():
+    """rate * tau * (E1(s e^(-age/tau)) - E1(s e^(unseen/tau))): count, by simulation, the background
+    items (Poisson arrivals, exponential scores of mean 1, all decaying with tau) that outrank ours."""
+    rng = np.random.default_rng(4)
+    rate, tau, score, age, unseen = 30.0, ENGAGEMENT.time_scale, 2.0, 0.7, 1.5
+    counts = []
+    for _ in range(4000):
+        arrivals = rng.uniform(-unseen, age, rng.poisson(rate * (age + unseen)))   # hours after our item
+        scores = rng.exponential(1.0, arrivals.size)
+        counts.append(np.count_nonzero(scores * np.exp(-(age - arrivals) / tau) > score * np.exp(-age / tau)))
+    expected = background_above(np.array([age]), np.array([unseen]), np.array([score]), np.array([rate]), ENGAGEMENT)
+    assert np.mean(counts) == pytest.approx(expected[0], rel=0.03)
+    chronological = background_above(np.array([age]), np.array([unseen]), np.array([1.0]), np.array([rate]),
+                                     CHRONOLOGICAL)
+    assert chronological[0] == pytest.approx(rate * age)
 
 
 def test_background_is_slower_at_night():
