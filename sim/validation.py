@@ -34,8 +34,8 @@ import pandas as pd
 
 from .errors import InputError
 from .events import BRAND, RunLog
+from .metrics import hours_to_share_of_reach
 from .motivations import QUALITIES, Motivation
-from .report import hours_to_share_of_reach
 from .scenario import Scenario, load_scenario, scenario_from_dict, with_overrides
 from .stats import (
     Difference,
