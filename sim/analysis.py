@@ -335,6 +335,15 @@ def how(run: RunLog, post_table: pd.DataFrame, summary: dict, forest: CascadeFor
     }
 
 
+def cascade_size_ccdf(post_table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:
+    """The complementary CDF of cascade sizes over the posts that reached anyone:
+    (sizes [people], share of those posts at least that large, how many posts reached anyone)."""
+    sizes = np.sort(post_table["reach"].to_numpy(dtype=float))
+    sizes = sizes[sizes > 0]
+    values, first = np.unique(sizes, return_index=True)
+    return values, (sizes.size - first) / sizes.size if sizes.size else first.astype(float), int(sizes.size)
+
+
 def extent(summary: dict) -> dict:
     """How much: reach, engagement, followers gained and lost."""
     brands = summary.get("brands", [])

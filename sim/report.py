@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.analysis import cascade_size_ccdf
 from sim.events import RunLog
 from sim.motivations import Motivation
 
@@ -199,26 +200,23 @@ def _draw_shares_by_motivation(fig, summary: dict) -> None:
 
 def _draw_cascade_sizes(fig, post_table: pd.DataFrame) -> None:
     axes = fig.subplots()
-    sizes = np.sort(post_table["reach"].to_numpy(dtype=float))
-    sizes = sizes[sizes > 0]
+    values, at_least, reached = cascade_size_ccdf(post_table)
     axes.set_title("Cascade sizes: complementary CDF")
     axes.set_xlabel("cascade size (people reached by a post)")
     axes.set_ylabel("share of reached posts with size >= x")
-    if sizes.size == 0:
+    if reached == 0:
         axes.text(0.5, 0.5, "no post reached anyone", ha="center", va="center",
                   transform=axes.transAxes)
         return
-    values, first = np.unique(sizes, return_index=True)
-    at_least = (sizes.size - first) / sizes.size
     axes.plot(values, at_least, marker="o", markersize=3, linewidth=1, color="tab:red")
     _log_axes(axes)
     axes.grid(which="both", alpha=0.3)
     notes = []
-    unreached = len(post_table) - sizes.size
+    unreached = len(post_table) - reached
     if unreached:
         notes.append(f"{unreached} of {len(post_table)} posts reached nobody (not shown)")
-    if sizes.size < FEW_POSTS:
-        notes.append(f"only {sizes.size} posts reached anyone: indicative only")
+    if reached < FEW_POSTS:
+        notes.append(f"only {reached} posts reached anyone: indicative only")
     if notes:
         axes.text(0.02, 0.02, "\n".join(notes), transform=axes.transAxes, fontsize=9,
                   color="dimgray", va="bottom")
@@ -323,14 +321,12 @@ def _draw_generations(fig, spread: dict, post_table: pd.DataFrame) -> None:
 
 
 def _draw_cascade_sizes_on(axes, post_table: pd.DataFrame) -> None:
-    sizes = np.sort(post_table["reach"].to_numpy(dtype=float))
-    sizes = sizes[sizes > 0]
+    values, at_least, reached = cascade_size_ccdf(post_table)
     axes.set_title("Cascade sizes (CCDF)")
     axes.set_xlabel("people reached by a post")
     axes.set_ylabel("share of posts >= x")
-    if sizes.size:
-        values, first = np.unique(sizes, return_index=True)
-        axes.plot(values, (sizes.size - first) / sizes.size, marker="o", markersize=3, color="tab:red")
+    if reached:
+        axes.plot(values, at_least, marker="o", markersize=3, color="tab:red")
         _log_axes(axes)
     axes.grid(which="both", alpha=0.3)
 
