@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BYTES_PER_PERSON = 700
-"""Memory per person: a Mesa agent (~450 B, MESA-NOTES.md) and the model's arrays."""
+"""Memory per person: a Mesa agent (~450 B, docs/mesa-notes.md) and the model's arrays."""
 BYTES_PER_PERSON_TOPIC = 9
 """Memory per person and topic while interests are drawn (a float and a flag)."""
 BYTES_PER_GENERATED_TIE = 400

@@ -23,7 +23,7 @@ returns the replication's headline metrics; the main process writes each one
 to ``<folder>/replications/`` as soon as it arrives, so an interrupted
 experiment continues with ``--resume`` and recomputes nothing done.
 
-``mesa.batch_run`` does not fit here, for three reasons (see MESA-NOTES.md):
+``mesa.batch_run`` does not fit here, for three reasons (see docs/mesa-notes.md):
 it seeds replications itself (``iterations=k`` with one seed repeats one
 identical run k times; it has no notion of pairing replication i across
 parameter sets with one seed), it only knows a local multiprocessing pool
@@ -50,6 +50,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from .errors import InputError
+from .report import text_table
 from .rundir import (
     check_destination,
     check_writable,
@@ -731,12 +732,6 @@ def _pvalue(p: float) -> str:
     return "p<0.001" if p < 0.001 else f"p={p:.3f}"
 
 
-def _columns(header: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    return ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip()
-            for row in [header, *rows]]
-
-
 SHOWN = ("reach", "shares", "engagement_rate", "unfollow_rate", "net_followers")
 COMPARED = ("reach", "shares", "unfollow_rate")
 
@@ -747,15 +742,15 @@ def comparison_table(comparison: Comparison) -> str:
              f"paired replications (the same seeds for every strategy); 95% confidence intervals", "",
              "mean [95% CI]"]
     header = ["strategy", *(m.replace("_", " ") for m in SHOWN)]
-    lines += _columns(header, [[s.name, *(_interval(m, *s.estimates[m][:3]) for m in SHOWN)]
-                               for s in comparison.strategies])
+    lines += text_table(header, [[s.name, *(_interval(m, *s.estimates[m][:3]) for m in SHOWN)]
+                                 for s in comparison.strategies], right=False, rule=False)
     others = [s for s in comparison.strategies if s.name != comparison.baseline]
     if others:
         lines += ["", f"against {comparison.baseline}: mean paired difference [95% CI], paired t-test"]
         header = ["strategy", *(f"{m.replace('_', ' ')}" for m in COMPARED), "verdict"]
         rows = [[s.name, *(f"{_interval(m, *s.differences[m][:3], signed=True)} {_pvalue(s.differences[m].pvalue)}"
                            for m in COMPARED), s.verdict] for s in others]
-        lines += _columns(header, rows)
+        lines += text_table(header, rows, right=False, rule=False)
     front = comparison.pareto_front()
     lines += ["", f"Pareto front (no other strategy has more reach and fewer unfollows): {', '.join(front)}"]
     return "\n".join(lines)

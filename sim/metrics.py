@@ -46,10 +46,10 @@ import numpy as np
 import pandas as pd
 
 from sim.events import BRAND, KIND_LABELS, EventKind, RunLog
+from sim.motivations import Motivation
 
-MOTIVATIONS = ("altruist", "selective", "passionate", "social",
-               "trendsetter", "provocateur", "careerist")
-"""The seven motivation labels of ``people.motivation``, in report order."""
+MOTIVATIONS = tuple(m.label for m in Motivation)
+"""The seven motivation labels of ``people.motivation``, in report order (from :class:`Motivation`)."""
 
 POST_COLUMNS = ("post", "brand", "kind", "topic", "tick", "reach", "impressions",
                 "shares", "adopters", "depth", "structural_virality", "ticks_to_half_reach",
@@ -305,7 +305,8 @@ def _tree_virality(parent: np.ndarray, generation: np.ndarray, tree: np.ndarray,
 # Posts
 # --------------------------------------------------------------------------
 
-def post_metrics(run: RunLog, events: EventArrays | None = None) -> pd.DataFrame:
+def post_metrics(run: RunLog, events: EventArrays | None = None,
+                 forest: CascadeForest | None = None) -> pd.DataFrame:
     """One row per published post (all of ``run.posts``, reached or not).
 
     Columns: ``post``, ``brand`` (name), ``kind``, ``topic``, ``tick``
@@ -314,7 +315,8 @@ def post_metrics(run: RunLog, events: EventArrays | None = None) -> pd.DataFrame
     between node pairs], ``ticks_to_half_reach`` [ticks from publication
     until the post had reached half its final reach; -1 if it reached
     nobody] and ``followers_reach`` [distinct tick-0 followers of the brand
-    the brand reached directly].
+    the brand reached directly]. ``forest`` may be passed to reuse a
+    :func:`cascade_forest` of the same events.
     """
     events = EventArrays.of(run) if events is None else events
     posts = run.posts
@@ -329,7 +331,7 @@ def post_metrics(run: RunLog, events: EventArrays | None = None) -> pd.DataFrame
     impressions = per_post(events.post_row[events.where(EventKind.EXPOSURE)])
     shares = per_post(events.post_row[events.where(EventKind.SHARE)])
 
-    forest = cascade_forest(events)
+    forest = cascade_forest(events) if forest is None else forest
     tree_ids, tree = np.unique(forest.post, return_inverse=True)
     tree_row = _rows_of(tree_ids, posts["post"].to_numpy(dtype=np.int64)) if n_posts else np.full(tree_ids.size, -1)
     node_row = tree_row[tree] if tree.size else np.empty(0, np.int64)
@@ -346,15 +348,10 @@ def post_metrics(run: RunLog, events: EventArrays | None = None) -> pd.DataFrame
 
     published = posts["tick"].to_numpy(dtype=np.int64) if n_posts else np.empty(0, np.int64)
     half = np.full(n_posts, -1, dtype=np.int64)
-    reached = forest.exposed & (node_row >= 0)
-    if reached.any():
-        row, tick = node_row[reached], forest.tick[reached]
-        order = np.lexsort((tick, row))
-        row, tick = row[order], tick[order]
-        starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-        counts = np.diff(np.r_[starts, row.size])
-        at_half = starts + (counts + 1) // 2 - 1        # ceil(reach / 2)-th person
-        half[row[starts]] = tick[at_half] - published[row[starts]]
+    half_post, half_tick = tick_at_share_of_reach(forest, 0.5)
+    half_row = tree_row[np.searchsorted(tree_ids, half_post)] if half_post.size else half_post
+    known = half_row >= 0
+    half[half_row[known]] = half_tick[known] - published[half_row[known]]
 
     followers_reach = per_post(*_followers_reached_directly(run, events))
     at_publication, followers_read = _followers_at_publication(run, events, n_posts)
@@ -439,6 +436,31 @@ def _first_tick(events: EventArrays, mask: np.ndarray, person: np.ndarray, brand
     result = np.full(wanted.size, never, dtype=np.int64)
     result[hit] = ticks[first[at[hit]]]
     return result
+
+
+def tick_at_share_of_reach(forest: CascadeForest, share: float) -> tuple[np.ndarray, np.ndarray]:
+    """(post, tick) for each post that reached anyone: the tick at which it had reached
+    ``share`` of its final reach, i.e. its ceil(share * reach)-th person (first readings)."""
+    exposed = forest.exposed
+    post, tick = forest.post[exposed], forest.tick[exposed]
+    if post.size == 0:
+        return post, tick
+    order = np.lexsort((tick, post))
+    post, tick = post[order], tick[order]
+    starts = np.flatnonzero(np.r_[True, post[1:] != post[:-1]])
+    reach = np.diff(np.r_[starts, post.size])
+    needed = np.maximum(np.ceil(share * reach - 1e-9).astype(np.int64), 1)
+    return post[starts], tick[starts + needed - 1]
+
+
+def hours_to_share_of_reach(run: RunLog, share: float, forest: CascadeForest | None = None) -> pd.Series:
+    """Per post that reached anyone (index: post): hours from publication until it had
+    reached ``share`` of its final reach [h, in whole ticks]."""
+    forest = cascade_forest(EventArrays.of(run)) if forest is None else forest
+    post, tick = tick_at_share_of_reach(forest, share)
+    at = pd.Series(tick, index=pd.Index(post, name="post"))
+    published = run.posts.set_index("post")["tick"].reindex(at.index)
+    return (at - published) * float(run.meta.get("tick_hours", 1.0))
 
 
 def _followers_reached_directly(run: RunLog, events: EventArrays) -> tuple[np.ndarray, np.ndarray]:

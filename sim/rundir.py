@@ -14,6 +14,12 @@ process that was killed (SIGKILL gives no chance to clean up) is removed the
 next time sharesim writes into the same parent. Single files are written to a
 temporary name and renamed over the old one (:func:`write_atomically`,
 :func:`staged_file`).
+
+A run folder is read back here too: run.json records the size and SHA-256 of
+the files the report is rebuilt from (:func:`record_files`,
+:func:`verify_files`); network.npz holds who sees whose shares
+(:func:`write_network`, :func:`read_network`, checked before it is unpacked);
+:func:`load_run_folder` returns the event log of a folder, verified on request.
 """
 
 from __future__ import annotations
@@ -28,7 +34,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from .errors import InputError
+from .events import BRAND, RunLog
 
 MARKER = ".sharesim"
 """The file that says "sharesim wrote this folder, and may replace it"."""
@@ -317,7 +327,11 @@ def staged_update(folder: Path, name: str = "update") -> Iterator[Path]:
 # --------------------------------------------------------------------------
 # What a run folder's report is rebuilt from, and checking it is intact
 
-SOURCE_FILES = ("events.csv", "people.csv", "posts_published.csv", "scenario.yaml", "network.npz")
+NETWORK_FILE = "network.npz"
+RUN_FILES = ("events.csv", "people.csv", "posts_published.csv", "run.json")
+"""The files a run folder needs for its report to be rebuilt."""
+
+SOURCE_FILES = ("events.csv", "people.csv", "posts_published.csv", "scenario.yaml", NETWORK_FILE)
 """The files a run's report is rebuilt from; run.json records their sizes and checksums."""
 
 REQUIRED_SOURCES = ("events.csv", "people.csv", "posts_published.csv")
@@ -348,7 +362,7 @@ def record_files(folder: Path) -> dict:
         path = folder / name
         if path.is_file():
             files[name] = {"bytes": path.stat().st_size, "sha256": sha256_of(path)}
-            if name == "network.npz" and zipfile.is_zipfile(path):
+            if name == NETWORK_FILE and zipfile.is_zipfile(path):
                 with zipfile.ZipFile(path) as archive:
                     files[name]["unpacked_bytes"] = sum(info.file_size for info in archive.infolist())
     meta = json.loads((folder / "run.json").read_text())
@@ -381,3 +395,179 @@ def verify_files(folder: Path, meta: dict) -> None:
         if sha256_of(path) != expected.get("sha256"):
             raise InputError(f"{path}: changed since the run (its checksum differs from run.json); "
                              f"the report is not rebuilt from it")
+
+
+# --------------------------------------------------------------------------
+# The network file (network.npz): who sees whose shares, and the communities
+
+def write_network(graph, folder: Path) -> Path:
+    """Save a social graph's audience lists (CSR) and communities as ``network.npz``.
+
+    ``graph`` is a :class:`sim.network.SocialGraph` (or anything with
+    ``indptr``, ``indices`` and ``community``): person ``i``'s shares are seen
+    by ``indices[indptr[i]:indptr[i + 1]]``.
+    """
+    path = Path(folder) / NETWORK_FILE
+    arrays = {"indptr": np.asarray(graph.indptr, dtype=np.int64),
+              "indices": np.asarray(graph.indices, dtype=np.int32)}
+    if getattr(graph, "community", None) is not None:
+        arrays["community"] = np.asarray(graph.community, dtype=np.int32)
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+NETWORK_ARRAYS = {"indptr.npy", "indices.npy", "community.npy"}
+
+
+def network_bound(population: int | None) -> int:
+    """Unpacked bytes a network.npz of ``population`` people can need at most (every tie,
+    in both directions), capped by :data:`NETWORK_CAP`."""
+    if not isinstance(population, int) or population < 0:
+        return NETWORK_CAP
+    n = population
+    return min(NETWORK_CAP, 8 * (n + 2) + 4 * n + 4 * n * n + 4096)
+
+
+def check_network(path: Path, limit: int) -> None:
+    """Refuse a network.npz that is not a zip of the expected arrays or would unpack to more
+    than ``limit`` bytes; its zip directory is read, not its contents."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise InputError(f"{path}: not a network file sharesim wrote ({error}); run the scenario again") from None
+    names = {info.filename for info in members}
+    if not names <= NETWORK_ARRAYS or not {"indptr.npy", "indices.npy"} <= names:
+        raise InputError(f"{path}: holds {sorted(names)}, not the arrays {sorted(NETWORK_ARRAYS)}; "
+                         f"run the scenario again")
+    unpacked = sum(info.file_size for info in members)
+    if unpacked > limit:
+        raise InputError(f"{path}: would unpack to {unpacked:,} bytes, more than the {limit:,} this run "
+                         f"can need; not loaded")
+
+
+def read_network(folder: Path, limit: int | None = None):
+    """The audience matrix (scipy CSR, row: sharer, column: who sees) and the
+    communities (or None) saved in a run folder; (None, None) without network.npz.
+
+    The file is checked first (:func:`check_network`, against ``limit`` or
+    :data:`NETWORK_CAP`) and loaded without pickles; a damaged one is an
+    InputError naming it."""
+    import zipfile
+
+    import scipy.sparse as sp
+
+    path = Path(folder) / NETWORK_FILE
+    if not path.is_file():
+        return None, None
+    check_network(path, NETWORK_CAP if limit is None else limit)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            indptr, indices = data["indptr"], data["indices"]
+            community = data["community"] if "community" in data else None
+        n = indptr.size - 1
+        if (n < 0 or indptr[0] != 0 or indptr[-1] != indices.size or np.any(np.diff(indptr) < 0)
+                or (indices.size and (indices.min() < 0 or indices.max() >= n))
+                or (community is not None and community.size != n)):
+            raise ValueError("the audience lists do not fit together")
+        matrix = sp.csr_array((np.ones(indices.size, dtype=np.int8), indices, indptr), shape=(n, n))
+    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as error:
+        raise InputError(f"{path}: cannot be read as a network ({error}); run the scenario again") from None
+    return matrix, community
+
+
+# --------------------------------------------------------------------------
+# Reading a run folder back
+
+def read_scenario(folder: Path | None) -> dict | None:
+    """The run folder's scenario.yaml as a mapping, None without one; InputError naming it when it
+    is not YAML or not a mapping of fields."""
+    from .scenario import read_yaml
+
+    path = None if folder is None else Path(folder) / "scenario.yaml"
+    if path is None or not path.is_file():
+        return None
+    data = read_yaml(path, "scenario")
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: not a scenario (a mapping of fields such as name: and population:); "
+                         f"run the scenario again")
+    return data
+
+
+def load_run_folder(folder: Path, verify: bool = False) -> RunLog:
+    """A run folder's event log, or InputError saying what is wrong with the folder.
+
+    With ``verify``, the files are first checked against the sizes and
+    checksums run.json recorded at run time (:func:`verify_files`),
+    scenario.yaml must read as a scenario and network.npz must be a network
+    no bigger than this run can need; then the ids in the log must fit the
+    people, posts and brands.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        what = "a file, not a directory" if folder.exists() else "no such directory"
+        raise InputError(f"{folder}: not a run folder ({what})")
+    missing = [name for name in RUN_FILES if not (folder / name).is_file()]
+    if missing:
+        raise InputError(f"{folder}: not a run folder: missing {', '.join(missing)} "
+                         f"(a run folder is written by 'sharesim run')")
+    if verify:
+        try:
+            meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise InputError(f"{folder / 'run.json'}: the run folder's files cannot be read "
+                             f"({type(error).__name__}: {error}); run the scenario again") from None
+        if not isinstance(meta, dict):
+            raise InputError(f"{folder / 'run.json'}: the run folder's files cannot be read (not a mapping); "
+                             f"run the scenario again")
+        verify_files(folder, meta)
+        read_scenario(folder)
+        if (folder / NETWORK_FILE).is_file():
+            recorded = (meta["files"].get(NETWORK_FILE) or {}).get("unpacked_bytes")
+            limit = network_bound(meta.get("population"))
+            check_network(folder / NETWORK_FILE, min(limit, recorded) if isinstance(recorded, int) else limit)
+    try:
+        run = RunLog.load(folder)
+        for column in ("tick", "kind", "post", "brand", "person", "source"):
+            if column not in run.events:
+                raise KeyError(column)
+        _ = run.brands, run.ticks
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError, pd.errors.ParserError,
+            pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise InputError(f"{folder}: the run folder's files cannot be read ({type(error).__name__}: {error}); "
+                         f"run the scenario again") from None
+    if verify:
+        check_ids(folder, run)
+    return run
+
+
+def check_ids(folder: Path, run: RunLog) -> None:
+    """Refuse a log whose ids do not fit the run: people 0..N-1 (people.csv), posts of
+    posts_published.csv, brands of run.json, ticks 0..ticks, kinds known."""
+    events = run.events
+    people = len(run.people)
+    problems = []
+    if "person" not in run.people or not np.array_equal(run.people["person"].to_numpy(), np.arange(people)):
+        problems.append(f"people.csv: person must count 0..{people - 1}")
+    if events["kind"].isna().any():
+        problems.append("events.csv: unknown kind")
+    person, source = events["person"].to_numpy(), events["source"].to_numpy()
+    if person.size and (person.min() < 0 or person.max() >= people):
+        problems.append(f"events.csv: person outside 0..{people - 1} (people.csv)")
+    if source.size and (source.min() < BRAND or source.max() >= people):
+        problems.append(f"events.csv: source outside -1..{people - 1}")
+    brand = events["brand"].to_numpy()
+    if brand.size and (brand.min() < 0 or brand.max() >= len(run.brands)):
+        problems.append(f"events.csv: brand outside 0..{len(run.brands) - 1} (run.json brands)")
+    tick = events["tick"].to_numpy()
+    if tick.size and (tick.min() < 0 or tick.max() > run.ticks):
+        problems.append(f"events.csv: tick outside 0..{run.ticks} (run.json ticks)")
+    posts = events["post"].to_numpy()
+    known = run.posts["post"].to_numpy() if "post" in run.posts else np.empty(0)
+    if not np.isin(posts[posts != -1], known).all():
+        problems.append("events.csv: a post that posts_published.csv does not list")
+    if problems:
+        raise InputError(f"{folder}: ids do not fit together ({problems[0]}); the report is not rebuilt; "
+                         f"run the scenario again")

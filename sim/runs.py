@@ -83,7 +83,9 @@ def write_run_folder(result: RunResult, folder: Path, force: bool = False, pick_
     files the report is rebuilt from, so ``sharesim report`` can tell a
     damaged folder from a whole one.
     """
-    from . import metrics, report
+    from . import report
+    from .analysis import measure
+    from .rundir import write_network
 
     folder = Path(folder)
     if not pick_free:
@@ -95,16 +97,10 @@ def write_run_folder(result: RunResult, folder: Path, force: bool = False, pick_
         resolved.population.size = result.log.meta["population"]
         save_scenario(resolved, partial / "scenario.yaml")
         result.log.save(partial)
-        posts = metrics.post_metrics(result.log)
-        summary = metrics.summarize(result.log, post_table=posts)
-        if "activated" in result.log.meta:      # the independent_cascade preset
-            summary["activated"] = result.log.meta["activated"]
-            summary["activated_fraction"] = result.log.meta["activated_fraction"]
-        report.write_tables(summary, posts, result.series, partial)
-        report.write_plots(result.log, summary, posts, result.series, partial)
         if result.graph is not None:
-            report.write_network(result.graph, partial)
-        report.write_html_report(partial, result.log, summary, posts, result.series)
+            write_network(result.graph, partial)
+        measured = measure(result.log, series=result.series)
+        report.write_report(partial, measured)
         record_files(partial)
     result.folder = staging.folder
-    return summary
+    return measured.summary

@@ -34,8 +34,9 @@ import pandas as pd
 
 from .errors import InputError
 from .events import BRAND, RunLog
+from .metrics import hours_to_share_of_reach
 from .motivations import QUALITIES, Motivation
-from .report import hours_to_share_of_reach
+from .report import text_table
 from .scenario import Scenario, load_scenario, scenario_from_dict, with_overrides
 from .stats import (
     Difference,
@@ -483,15 +484,7 @@ def validation_table(checks: list[Check]) -> str:
             result = "PASS" if c.passed else ("FAIL" if c.passed is False else "n/a")
             value = format_estimate(c.estimate, c.unit) if c.estimate is not None else c.note
             rows.append([c.code, c.what, c.target, value, result])
-    cells = [header] + [r for r in rows if isinstance(r, list)]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-
-    def line(row: list[str]) -> str:
-        return "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
-
-    lines = [line(header), line(["-" * w for w in widths])]
-    lines += [row if isinstance(row, str) else line(row) for row in rows]
-    return "\n".join(lines) + "\n"
+    return "\n".join(text_table(header, rows, right=False)) + "\n"
 
 
 def command_validate(args) -> int:

@@ -17,18 +17,9 @@ from test_metrics import HAND_EVENTS, make_run  # tests/ is on sys.path
 from sim.cli import main
 from sim.events import BRAND, RunLog
 from sim.metrics import post_metrics, summarize, timeseries
-from sim.report import (
-    follower_distance,
-    how,
-    read_network,
-    render_report,
-    what,
-    when,
-    where,
-    who,
-    write_network,
-)
-from sim.rundir import record_files
+from sim.analysis import follower_distance, how, what, when, where, who
+from sim.report import render_report
+from sim.rundir import read_network, record_files, write_network
 from sim.runs import simulate, write_run_folder
 from tests.conftest import ROOT, small_scenario
 
@@ -202,7 +193,7 @@ def test_every_run_writes_a_self_contained_report(run_folder):
 
 def test_where_uses_the_models_communities(run_folder):
     folder, result, _ = run_folder
-    place = where(result.log, folder)
+    place = where(result.log, *read_network(folder))
     assert "stochastic block" in place["how"]
     assert sorted(int(row["part"]) for row in place["parts"]) == [0, 1, 2, 3]
     assert sum(row["people"] for row in place["parts"]) == result.log.meta["population"]
@@ -214,7 +205,7 @@ def test_where_detects_parts_when_the_graph_has_none(tmp_path):
     folder = tmp_path / "run"
     write_run_folder(simulate(small_scenario(population={"size": 600})), folder)
     run = json.loads((folder / "run.json").read_text())
-    place = where(RunLog.load(folder), folder)
+    place = where(RunLog.load(folder), *read_network(folder))
     assert "detected" in place["how"] and f"seed {run['seed']}" in place["how"]
     assert 2 <= len(place["parts"]) <= 10
 

@@ -11,7 +11,8 @@ from test_metrics import HAND_EVENTS, make_run  # tests/ is on sys.path
 
 import sim.validation as validation
 from sim.cli import main
-from sim.report import hours_to_share_of_reach
+from sim.metrics import hours_to_share_of_reach
+from sim.motivations import Motivation
 from sim.stats import Estimate, estimate
 from sim.validation import (
     Check,
@@ -55,9 +56,7 @@ def test_a_viral_world_fails_fact_1():
     """The checks can fail: when everyone shares everything, most shares are reshared."""
     ready = ready_scenarios()
     viral = copy.deepcopy(ready["product_launch"])
-    viral["motivations"] = {m: {"share_probability": 1.0} for m in
-                            ("altruist", "selective", "passionate", "social", "trendsetter",
-                             "provocateur", "careerist")}
+    viral["motivations"] = {m.label: {"share_probability": 1.0} for m in Motivation}
     suite = Suite(replications=2, population=1000, days=2)
     name, estimate, passed = _across(suite, {"viral": viral, "sound": ready["product_launch"]},
                                      ["viral", "sound"],
