@@ -36,7 +36,7 @@ from .cost import (  # noqa: F401
     run_costs,
 )
 from .errors import InputError
-from .motivations import AUDIENCES, QUALITIES, Motivation
+from .motivations import QUALITIES, Motivation
 
 MotivationName = Literal["altruist", "selective", "passionate", "social",
                          "trendsetter", "provocateur", "careerist"]
@@ -632,10 +632,6 @@ def _check_consistency(scenario: Scenario, source, base: Path) -> None:
         for item in campaign.content:
             if item.topic is None:
                 item.topic = brand.topic
-
-    for label, override in scenario.motivations.items():
-        if override.audience is not None and override.audience not in AUDIENCES:
-            fail(f"motivations.{label}.audience", f"must be one of {AUDIENCES}")
 
     ic = scenario.independent_cascade
     if scenario.model == "independent_cascade" and ic.seed_count is None and not ic.seed_fraction:

@@ -360,11 +360,8 @@ def _independent_cascade_check(suite: Suite, folder: Path) -> Check:
     what = "independent_cascade preset minus cynetdiff: mean activated fraction"
     target = "interval contains 0"
     source = "Kempe, Kleinberg & Tardos 2003; cynetdiff"
-    try:
-        from . import cascade
-    except ImportError:
-        return Check(7, "7", what, target, source, None, "percent", None,
-                     note="not yet available (sim.cascade is missing)")
+    from . import cascade
+
     try:
         from cynetdiff.utils import networkx_to_ic_model
     except ImportError:
