@@ -71,13 +71,15 @@ def test_lesson_1_most_exposures_come_from_the_brand_and_shares_stop_at_once(ran
     assert f"{facts['share_never_reshared']:.1%}" in ran["never_spread"][0].text
 
 
-def test_lesson_2_each_type_shares_its_own_kind_of_post_and_nothing_it_ignores(ran):
+def test_lesson_2_each_type_shares_its_own_kind_of_post_most_and_the_others_less(ran):
     facts = ran["who_shares_what"][0].facts
     for m in Motivation:
         own = facts["own_kind"][m.label]
         assert facts["favourite"][m.label] == own, f"{m.label} shared {facts['favourite'][m.label]} most, not {own}"
         ignored = [k for k in facts["own_kind"].values() if PROFILES[m].responds_to.get(k, 0) == 0]
-        assert all(not facts["rate_per_1000"][m.label][k] for k in ignored), m.label
+        rates = facts["rate_per_1000"][m.label]
+        # mixed motives: kinds the dominant type ignores are still shared, but less
+        assert all(rates[k] < rates[own] for k in ignored), m.label
     assert facts["types_sharing_their_own_kind_most"] == 7
 
 

@@ -241,9 +241,12 @@ def test_summary_headline(run):
 
 def test_summary_cascades(run):
     cascades = summarize(run)["cascades"]
-    assert cascades["mean_size"] == pytest.approx(8 / 3)
-    assert cascades["max_size"] == 4
+    # sizes count adopters (Goel et al. 2016): post 0 was shared by p0 and p2, post 1 by p4, post 2 by nobody
+    assert (cascades["mean_size"], cascades["max_size"]) == (pytest.approx(1.0), 2)
+    assert (cascades["mean_adopters"], cascades["max_adopters"]) == (pytest.approx(1.0), 2)
+    assert (cascades["mean_viewers"], cascades["max_viewers"]) == (pytest.approx(8 / 3), 4)
     assert cascades["mean_depth"] == pytest.approx(1.0)
+    assert cascades["max_depth"] == 2
     assert cascades["structural_virality_mean"] == pytest.approx(1.9)
     # shares: p0 of post 0 (reshared by p2), p2 of post 0, p4 of post 1
     assert cascades["share_never_reshared"] == pytest.approx(2 / 3)
@@ -252,7 +255,8 @@ def test_summary_cascades(run):
 def test_cascade_summary_of_no_posts():
     empty = post_metrics(make_run([], posts=pd.DataFrame(
         {"post": [], "brand": [], "kind": [], "topic": [], "tick": []})))
-    assert cascade_summary(empty) == {"mean_size": 0.0, "max_size": 0, "mean_depth": 0.0,
+    assert cascade_summary(empty) == {"mean_size": 0.0, "max_size": 0, "mean_adopters": 0.0, "max_adopters": 0,
+                                      "mean_viewers": 0.0, "max_viewers": 0, "mean_depth": 0.0, "max_depth": 0,
                                       "structural_virality_mean": 0.0}
 
 

@@ -37,7 +37,7 @@ def test_summary_table_shows_the_figures(measured):
     assert row["impressions"] == "9"
     assert row["engagement rate (shares per impression)"] == "33.33%"
     assert row["unfollow rate (of followers at start)"] == "33.33%"
-    assert row["blinded (still following, not noticing)"] == "2"
+    assert row["blinded (hid the brand, still following)"] == "2"
     acme = next(line.split() for line in lines if line.startswith("acme"))
     assert acme[:4] == ["acme", "2", "6", "85.71%"]
     assert acme[-2:] == ["50.00%", "1"]                 # unfollow rate, blinded
