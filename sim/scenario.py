@@ -251,7 +251,7 @@ class Feed(Section):
                                           "with age, the platform's pace (Graffius 2018: about 0.5 Facebook and "
                                           "Twitter, about 20 Instagram and LinkedIn)")
     page_affinity: float = Field(
-        0.1, gt=0, le=1000, description="a brand page's mean affinity with a person, relative to an average "
+        0.07, gt=0, le=1000, description="a brand page's mean affinity with a person, relative to an average "
                                         "friend's, news or entertainment item (1)")
     affinity_spread: float = Field(
         1.0, ge=0, le=3, description="log-normal spread (sigma) of people's affinity with a brand page; the "
