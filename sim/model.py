@@ -112,6 +112,7 @@ class SharingModel(mesa.Model):
         self.background = Background(population.background_items_per_hour, population.active_hours,
                                      population.background_at_night)
         self.ranking = Ranking(scenario.feed.ranking, scenario.feed.score_half_life_hours)
+        self.background_rate = population.background_items_per_hour * self.competition   # per person, per hour
         self.seen: dict[int, np.ndarray] = {}     # post -> who has read it
         self.reached = np.zeros(self.population, dtype=bool)
         self.reach = 0
@@ -299,9 +300,11 @@ class SharingModel(mesa.Model):
         shown = self.feed.take_session(self._in_session, self._session_at)
         brand = self.posts.brand[shown.post].astype(np.int64)
         from_page = shown.source == BRAND
-        shown = shown.subset(~(from_page & self.followers.hidden[shown.person, brand]))   # hidden: never shown
+        hidden = from_page & self.followers.hidden[shown.person, brand]
+        if hidden.any():
+            shown = shown.subset(~hidden)                                       # hidden: never shown
         read = read_session(shown, self._session_at, self._last_session, self.attention_span, self._scores(shown),
-                            self.background.per_hour * self.competition, self.background, self.ranking, self.rng)
+                            self.background_rate, self.background, self.ranking, self.rng)
         self._expose(shown.subset(read))
         self.feed.forget_older_than(self.tick * self.tick_hours - FEED_MEMORY_HOURS)
         self._forget_finished_posts()
