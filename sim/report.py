@@ -205,8 +205,8 @@ def _draw_shares_by_motivation(fig, summary: dict) -> None:
 def _draw_cascade_sizes(fig, post_table: pd.DataFrame) -> None:
     axes = fig.subplots()
     values, at_least, reached = cascade_size_ccdf(post_table)
-    axes.set_title("Cascade sizes: complementary CDF")
-    axes.set_xlabel("cascade size (people reached by a post)")
+    axes.set_title("Cascade viewers: complementary CDF")
+    axes.set_xlabel("people reached by a post (its cascade's viewers)")
     axes.set_ylabel("share of reached posts with size >= x")
     if reached == 0:
         axes.text(0.5, 0.5, "no post reached anyone", ha="center", va="center",
@@ -326,7 +326,7 @@ def _draw_generations(fig, spread: dict, post_table: pd.DataFrame) -> None:
 
 def _draw_cascade_sizes_on(axes, post_table: pd.DataFrame) -> None:
     values, at_least, reached = cascade_size_ccdf(post_table)
-    axes.set_title("Cascade sizes (CCDF)")
+    axes.set_title("Cascade viewers (CCDF)")
     axes.set_xlabel("people reached by a post")
     axes.set_ylabel("share of posts >= x")
     if reached:
