@@ -7,7 +7,7 @@ the sources). The Markdown file opens with a YAML header that says how to run
 the lesson::
 
     ---
-    title: Over-posting, social blindness and unfollowing
+    title: Over-posting, hiding and unfollowing
     analysis: over_posting         # which function below reads the runs
     replications: 2                # runs per variant, with paired seeds
     variants:                      # name -> changes to the scenario (dotted paths)
@@ -256,8 +256,12 @@ def who_shares_what(lesson: Lesson, runs: list[Run], folder: Path) -> Findings:
     rate = 1000 * shared / readings.where(readings > 0)
     favourite = {m: str(rate.loc[m].idxmax()) if rate.loc[m].notna().any() and rate.loc[m].max() > 0 else None
                  for m in labels}
+    ignored = {m: [k for k in kinds if PROFILES[Motivation.from_label(m)].responds_to.get(k, 0) == 0] for m in labels}
+    ignored_rate = {m: float(1000 * shared.loc[m, ignored[m]].sum() / max(readings.loc[m, ignored[m]].sum(), 1))
+                    for m in labels}
     facts = {"rate_per_1000": {m: {k: (None if np.isnan(v) else float(v)) for k, v in rate.loc[m].items()}
                                for m in labels},
+             "ignored_kinds_rate_per_1000": ignored_rate,
              "shares": {m: int(shared.loc[m].sum()) for m in labels},
              "favourite": favourite, "own_kind": dict(zip(labels, kinds)),
              "types_sharing_their_own_kind_most": sum(favourite[m] == k for m, k in zip(labels, kinds))}
@@ -283,7 +287,9 @@ def who_shares_what(lesson: Lesson, runs: list[Run], folder: Path) -> Findings:
         lines.append(f"  - {m}: {'nothing' if favourite[m] is None else favourite[m] + ' posts'} most"
                      f" ({0 if np.isnan(own) else own:.1f} per 1,000 readings of {k} posts, "
                      f"{facts['shares'][m]} shares in all)")
-    lines.append("- A post nobody's motivation answers to is not shared at all, however many people read it.")
+    lines.append("- Mixed motives: people also share kinds of post their dominant type does not answer to, "
+                 "through their other motives (population.secondary_motivations), far less often: "
+                 + ", ".join(f"{m} {ignored_rate[m]:.1f}" for m in labels) + " per 1,000 readings of such posts.")
     return Findings("\n".join(lines), facts, figures)
 
 
@@ -292,9 +298,15 @@ AGE_LABELS = ["0-2 h", "3-5 h", "6-11 h", "12-23 h", "24 h +"]
 
 
 def attention_timing(lesson: Lesson, runs: list[Run], folder: Path) -> Findings:
-    """Lesson 3: reach per post by when it is posted, and share chance by a post's age per type."""
+    """Lesson 3: reach per post and its pace by when it is posted and on which platform,
+    and share chance by a post's age per type."""
+    from . import metrics
+
     variants = list(lesson.variants)
     per_post = {v: mean_post_reach(runs, v) for v in variants}
+    hours_to_90 = {v: float(np.median(np.concatenate([
+        metrics.hours_to_share_of_reach(run.result.log, 0.9).to_numpy() for run in runs if run.variant == v])))
+        for v in variants}
     ages = []
     for run in runs:
         log = run.result.log
@@ -313,7 +325,7 @@ def attention_timing(lesson: Lesson, runs: list[Run], folder: Path) -> Findings:
     shares = ages[ages["shared"]]
     within_3h = shares.groupby("motivation")["age_hours"].apply(lambda a: float((a < 3).mean()))
     read_within_3h = float((ages["age_hours"] < 3).mean())
-    facts = {"reach_per_post": per_post,
+    facts = {"reach_per_post": per_post, "hours_to_90_percent_of_reach": hours_to_90,
              "share_within_3h": {m: float(v) for m, v in within_3h.items()},
              "readings_within_3h": read_within_3h,
              "share_rate_by_age": {m: {str(a): (None if np.isnan(v) else float(v)) for a, v in row.items()}
@@ -338,7 +350,8 @@ def attention_timing(lesson: Lesson, runs: list[Run], folder: Path) -> Findings:
     save(figure, folder, "share_chance_by_age.png", figures)
 
     lines = [f"{lesson.title} ({len(runs)} runs).", "- People reached by a post, on average:"]
-    lines += [f"  - {v}: {per_post[v]:,.0f}" for v in variants]
+    lines += [f"  - {v}: {per_post[v]:,.0f} (the median post had 90% of its final reach after "
+              f"{hours_to_90[v]:.0f} h)" for v in variants]
     lines.append("- Share of each type's shares made in a post's first 3 hours: "
                  + ", ".join(f"{m} {v:.0%}" for m, v in within_3h.items())
                  + f" (of all first readings, {read_within_3h:.0%} happened in those 3 hours).")
@@ -351,12 +364,14 @@ def attention_timing(lesson: Lesson, runs: list[Run], folder: Path) -> Findings:
 
 
 def over_posting(lesson: Lesson, runs: list[Run], folder: Path) -> Findings:
-    """Lesson 4: unfollows, blind followers and followers over time, per variant."""
+    """Lesson 4: unfollows, hides (followers who hid the brand's posts) and followers over time, per variant."""
     variants = list(lesson.variants)
-    metrics = ["unfollows", "unfollow_rate", "blinded", "followers_start", "followers_end", "posts", "reach"]
+    metrics = ["unfollows", "unfollow_rate", "hides", "blinded", "followers_start", "followers_end", "posts", "reach"]
     facts = {v: {k: mean_of(runs, v, k) for k in metrics} for v in variants}
     for v in variants:
         facts[v]["reach_per_post"] = mean_post_reach(runs, v)
+        acted = facts[v]["hides"] + facts[v]["unfollows"]
+        facts[v]["hide_share"] = facts[v]["hides"] / acted if acted else 0.0
 
     figures: list[str] = []
     figure = new_figure()
@@ -374,19 +389,20 @@ def over_posting(lesson: Lesson, runs: list[Run], folder: Path) -> Findings:
     figure = new_figure()
     ax = figure.add_subplot()
     x = np.arange(len(variants))
-    ax.bar(x - 0.2, [facts[v]["blinded"] for v in variants], 0.4, label="blind (stopped noticing)", color="tab:gray")
+    ax.bar(x - 0.2, [facts[v]["hides"] for v in variants], 0.4, label="hid the brand's posts", color="tab:gray")
     ax.bar(x + 0.2, [facts[v]["unfollows"] for v in variants], 0.4, label="unfollowed", color="tab:red")
     ax.set_xticks(x, variants)
     ax.set_ylabel("followers")
-    ax.set_title("Social blindness and unfollows")
+    ax.set_title("Hiding the brand (social blindness) and unfollowing")
     ax.legend()
-    save(figure, folder, "blind_and_unfollows.png", figures)
+    save(figure, folder, "hides_and_unfollows.png", figures)
 
     lines = [f"{lesson.title} (mean of {lesson.replications} run(s) per variant):"]
     for v in variants:
         f = facts[v]
         lines.append(f"- {v}: {f['posts']:.0f} posts; {f['unfollows']:.0f} of {f['followers_start']:.0f} followers "
-                     f"unfollowed ({f['unfollow_rate']:.1%}) and a further {f['blinded']:.0f} stopped noticing the brand; "
+                     f"unfollowed ({f['unfollow_rate']:.1%}) and a further {f['hides']:.0f} hid the brand's posts "
+                     f"({f['hide_share']:.0%} of those who acted hid; ExactTarget 2011: 38 / 81 = 47%); "
                      f"a post reached {f['reach_per_post']:.0f} people on average.")
     return Findings("\n".join(lines), facts, figures)
 

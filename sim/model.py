@@ -4,16 +4,19 @@ Each tick (``tick_hours`` long, an hour by default):
 
 1. Brands publish the posts their campaigns plan for this tick, into the
    feeds of their followers and of the people they seed.
-2. People whose session falls in this tick read their feed newest first,
-   with friends', news and entertainment items competing for their limited
-   attention (:mod:`sim.feed`). A blind follower mostly scrolls past the brand.
+2. People whose session falls in this tick (heavy-tailed activity) read
+   their feed best-ranked first (engagement ranking, or newest first), with
+   friends', news and entertainment items competing for their limited
+   attention (:mod:`sim.feed`). A brand's own posts skip followers who hid it.
 3. Each brand item read is an exposure. At the first reading of a post the
-   reader may share it: the chance rises with the quality the reader's
-   motivation answers to and falls with the post's age (:mod:`sim.motivations`,
-   :func:`sim.content.attention`). A share reaches the sharer's audience.
+   reader may share it: each of their motives adds a chance that rises with
+   the quality it answers to and falls with the post's age
+   (:mod:`sim.motivations`, :func:`sim.content.attention`); readers also
+   interact, which lifts the post in the ranking. A share reaches the
+   sharer's audience.
 4. A non-follower who likes what a friend shared may follow the brand; a
-   follower who reads the brand's own posts tires of it (fatigue), first
-   stops noticing it (social blindness), then may unfollow.
+   follower who reads the brand's own posts tires of it (fatigue) and, beyond
+   their tolerance, may hide it (social blindness) or unfollow it.
 5. Everything is written to the event log, from which all metrics come.
 
 State lives in arrays indexed by person (motivation, interests, follows,

@@ -65,8 +65,8 @@ class Profile:
         this many hours of the post's age (trendsetters want only fresh posts).
     trust: how strongly a share by this type persuades a friend to follow
         the brand (selectives and passionates are trusted, *study*).
-    fatigue_tolerance: brand fatigue at which this type stops noticing the
-        brand ("social blindness") and starts to consider unfollowing.
+    fatigue_tolerance: brand fatigue above which a follower of this type may
+        act: hide the brand's posts ("social blindness") or unfollow it.
     offended_by_provocative: how much a provocative post tires this type
         (provocateurs seek such posts, the others are offended by them).
     sessions_per_day, attention_span: per-type overrides of the population's

@@ -72,11 +72,14 @@ def summary_table(summary: dict) -> str:
         ("impressions", _count(summary["impressions"])),
         ("shares", _count(summary["shares"])),
         ("engagement rate (shares per impression)", _percent(summary["engagement_rate"])),
+        ("shares per post per follower", f"{100.0 * summary.get('shares_per_post_per_follower', 0.0):.3f}%"),
+        ("organic reach (followers who read a post)", _percent(summary.get("organic_reach_rate", 0.0))),
         ("followers at start", _count(summary["followers_start"])),
         ("followers at end", _count(summary["followers_end"])),
         ("unfollows", _count(summary["unfollows"])),
         ("unfollow rate (of followers at start)", _percent(summary["unfollow_rate"])),
         ("new follows", _count(summary["new_follows"])),
+        ("hides (followers who hid the brand)", _count(summary.get("hides", summary["blinded"]))),
         ("blinded (hid the brand, still following)", _count(summary["blinded"])),
     ]
     if "activated" in summary:              # the independent_cascade preset
@@ -89,8 +92,9 @@ def summary_table(summary: dict) -> str:
 
     cascades = summary.get("cascades")
     if cascades:
-        lines += ["", (f"cascades: mean size {cascades['mean_size']:.2f}, max {cascades['max_size']:,}, "
-                       f"mean depth {cascades['mean_depth']:.2f}, structural virality "
+        lines += ["", (f"cascades (size = adopters, people who shared): mean size {cascades['mean_size']:.2f}, "
+                       f"max {cascades['max_size']:,}, mean depth {cascades['mean_depth']:.2f}, "
+                       f"max depth {cascades.get('max_depth', 0):,}, structural virality "
                        f"{cascades['structural_virality_mean']:.2f}, shares never reshared "
                        f"{_percent(cascades['share_never_reshared'])}")]
 
@@ -201,8 +205,8 @@ def _draw_shares_by_motivation(fig, summary: dict) -> None:
 def _draw_cascade_sizes(fig, post_table: pd.DataFrame) -> None:
     axes = fig.subplots()
     values, at_least, reached = cascade_size_ccdf(post_table)
-    axes.set_title("Cascade sizes: complementary CDF")
-    axes.set_xlabel("cascade size (people reached by a post)")
+    axes.set_title("Cascade viewers: complementary CDF")
+    axes.set_xlabel("people reached by a post (its cascade's viewers)")
     axes.set_ylabel("share of reached posts with size >= x")
     if reached == 0:
         axes.text(0.5, 0.5, "no post reached anyone", ha="center", va="center",
@@ -322,7 +326,7 @@ def _draw_generations(fig, spread: dict, post_table: pd.DataFrame) -> None:
 
 def _draw_cascade_sizes_on(axes, post_table: pd.DataFrame) -> None:
     values, at_least, reached = cascade_size_ccdf(post_table)
-    axes.set_title("Cascade sizes (CCDF)")
+    axes.set_title("Cascade viewers (CCDF)")
     axes.set_xlabel("people reached by a post")
     axes.set_ylabel("share of posts >= x")
     if reached:

@@ -38,6 +38,9 @@ def test_summary_table_shows_the_figures(measured):
     assert row["engagement rate (shares per impression)"] == "33.33%"
     assert row["unfollow rate (of followers at start)"] == "33.33%"
     assert row["blinded (hid the brand, still following)"] == "2"
+    assert row["hides (followers who hid the brand)"] == f"{summary['hides']:,}"
+    assert row["organic reach (followers who read a post)"] == f"{100 * summary['organic_reach_rate']:.2f}%"
+    assert row["shares per post per follower"] == f"{100 * summary['shares_per_post_per_follower']:.3f}%"
     acme = next(line.split() for line in lines if line.startswith("acme"))
     assert acme[:4] == ["acme", "2", "6", "85.71%"]
     assert acme[-2:] == ["50.00%", "1"]                 # unfollow rate, blinded
