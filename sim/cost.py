@@ -14,12 +14,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-BYTES_PER_PERSON = 700
-"""Memory per person: a Mesa agent (~450 B, docs/mesa-notes.md) and the model's arrays."""
+BASE_BYTES = 180 * 2**20
+"""The interpreter with NumPy, SciPy, pandas, Mesa and matplotlib imported (measured: about 175 MB)."""
+BYTES_PER_PERSON = 1000
+"""Memory per person: a Mesa agent (~450 B, docs/mesa-notes.md), the model's arrays (motives,
+activity, competition, reading marks ...) and the outputs' per-person tables."""
 BYTES_PER_PERSON_TOPIC = 9
 """Memory per person and topic while interests are drawn (a float and a flag)."""
 BYTES_PER_GENERATED_TIE = 400
 """Memory per tie while a NetworkX generator builds the graph (dicts of dicts)."""
+BYTES_PER_GROWN_TIE = 90
+"""Memory per tie when sim.network grows a large graph with NumPy (both directions in CSR, close and
+professional flags, and the growth's temporary arrays)."""
 BYTES_PER_FILE_BYTE = 12
 """Memory per byte of an edge-list file while it is read (about 8 bytes a line)."""
 BYTES_PER_PERSON_BRAND = 22
@@ -43,6 +49,11 @@ SECONDS_PER_READING = 1e-6
 """Time per brand item delivered, ranked in a feed, read and logged."""
 SECONDS_PER_COMMUNITY_PAIR = 5e-6
 """stochastic_block: time per pair of communities."""
+
+GROWN = ("barabasi_albert", "powerlaw_cluster")
+"""Generators that sim.network grows with NumPy from LARGE_GRAPH people on."""
+LARGE_GRAPH = 50_000
+"""sim.network.LARGE_GRAPH (repeated here so that the estimate imports nothing heavy; a test checks they agree)."""
 
 FEED_DAYS = 3
 """Days a post's who-has-read-it flags live (the feed's 48-hour memory, and a margin)."""
@@ -76,7 +87,7 @@ def run_costs(scenario) -> list[Cost]:
     brands = len(scenario.brands)
     ticks = scenario.ticks
     costs = [Cost("population.size", f"{n:,} people",
-                  n * (BYTES_PER_PERSON + BYTES_PER_PERSON_TOPIC * len(population.topics)),
+                  BASE_BYTES + n * (BYTES_PER_PERSON + BYTES_PER_PERSON_TOPIC * len(population.topics)),
                   n * SECONDS_PER_PERSON)]
     if network.generator == "edge_list":
         file_bytes = Path(network.path).stat().st_size
@@ -88,7 +99,9 @@ def run_costs(scenario) -> list[Cost]:
         seconds = ties * SECONDS_PER_TIE
         if network.generator == "stochastic_block":
             seconds += (network.communities or 5) ** 2 * SECONDS_PER_COMMUNITY_PAIR
-        costs.append(Cost(field, f"{ties:,.0f} ties", ties * BYTES_PER_GENERATED_TIE, seconds))
+        grown = network.generator in GROWN and n >= LARGE_GRAPH
+        costs.append(Cost(field, f"{ties:,.0f} ties",
+                          ties * (BYTES_PER_GROWN_TIE if grown else BYTES_PER_GENERATED_TIE), seconds))
     costs.append(Cost("brands", f"{brands:,} brands x {n:,} people", n * brands * BYTES_PER_PERSON_BRAND,
                       ticks * n * brands * SECONDS_PER_PERSON_TICK))
     costs.append(Cost("tick_hours" if scenario.tick_hours < 1 else "duration_days", f"{ticks:,} ticks",
