@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check the model against the stylised facts of sharing")
     validate.add_argument("-r", "--replications", type=int, default=5)
     validate.add_argument("--quiet", action="store_true")
+    validate.add_argument("--out", type=Path, help="also write validation.json (and the table) into this folder")
+    validate.add_argument("--force", action="store_true",
+                          help="replace the --out folder if it exists and sharesim wrote it")
     validate.set_defaults(command=lazy("validation", "command_validate"))
     return parser
 
