@@ -209,12 +209,16 @@ def late_reading_share(m: Measured) -> float:
     return float(np.mean(ages > 360)) if ages.size else math.nan
 
 
-def reach_skewness(m: Measured) -> float:
-    """Sample skewness (scipy.stats.skew) of the reach of the run's posts."""
-    from scipy import stats
+def reach_right_skew(m: Measured) -> float:
+    """How far the mean reach of the run's posts lies above their median, relative to the median.
 
+    A right-skewed distribution (a few posts reach many more people) has its
+    mean above its median. Sample skewness says the same but one viral post
+    can make it huge, so its interval over replications is too wide to test.
+    """
     reach = m.posts["reach"].to_numpy(dtype=float)
-    return float(stats.skew(reach)) if reach.size > 2 and reach.std() > 0 else 0.0
+    median = float(np.median(reach)) if reach.size else 0.0
+    return (float(reach.mean()) - median) / median if median > 0 else 0.0
 
 
 def hide_share(m: Measured) -> float:
@@ -316,9 +320,11 @@ def _promotional(level: float, kinds: int = 3) -> dict:
 
 
 EQUAL_QUALITY = {f"{CAMPAIGN}.content": [{"kind": "post", "weight": 1.0, "promotional": 0.1,
-                                          "qualities": {"useful": 0.6, "novel": 0.3, "inspiring": 0.4}}],
+                                          "qualities": {"useful": 0.8, "novel": 0.8, "inspiring": 0.8}}],
+                 f"{CAMPAIGN}.posts_per_day": 6, "network.mean_degree": 40,
                  f"{CAMPAIGN}.seeding": {"influencers": 0, "employees": 0, "random": 0}}
-"""Fact 3: every post of the same quality, no seeding."""
+"""Fact 3: every post of the same quality, no seeding, six a day, on a network as dense as Facebook's
+(ego-Facebook's mean degree is 44; sharesim's default of 10 is sparse)."""
 
 QUARTER_HOUR_TICKS = {"tick_hours": 0.25}
 """Fact 2: reading ages in minutes need ticks shorter than the platform's half-life."""
@@ -432,9 +438,9 @@ CHECKS: list[Definition] = [
     Definition(2, "2a", "held_out", "product_launch, 15-min ticks: minutes until half of a post's readings",
                Band(10, 90, "10 to 90 min"), "Graffius 2018 (Facebook 30 min)", "minutes",
                _on("product_launch", median_reading_age, QUARTER_HOUR_TICKS), NO_LIMITED_ATTENTION),
-    Definition(3, "3", "held_out", "equal quality, no seeding: skewness of per-post reach",
+    Definition(3, "3", "held_out", "equal quality, no seeding, degree 40: per-post reach, (mean - median) / median",
                Band(0, math.inf, "> 0"), "Weng, Flammini, Vespignani & Menczer 2012", "ratio",
-               _on("product_launch", reach_skewness, EQUAL_QUALITY), NO_LIMITED_ATTENTION),
+               _on("product_launch", reach_right_skew, EQUAL_QUALITY), NO_LIMITED_ATTENTION),
     Definition(4, "4a", "held_out", "unfollow rate at 10 posts a day minus at 1 a day",
                Above(), "Kwak, Chun & Moon 2011; ExactTarget 2011 (44%: too often)", "percent",
                _paired("product_launch", lambda m: m.summary["unfollow_rate"],
