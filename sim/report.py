@@ -212,6 +212,7 @@ def _draw_shares_by_motivation(fig, summary: dict) -> None:
     total.bar(names, shares, color="tab:orange")
     total.set_title("Shares by motivation")
     total.set_ylabel("shares (events)")
+    _whole_numbers(total.yaxis)
     relative.bar(names, per_person, color="tab:purple")
     relative.set_title("Shares per person of the type")
     relative.set_ylabel("shares per person")
@@ -280,17 +281,33 @@ def _drawn(folder: Path | None, name: str) -> str | None:
 
 
 def _log_axes(axes) -> None:
-    """Log-log axes whose ticks read as plain numbers (1, 2, 5, 10, 20 ...), so that even
-    a range within one decade has labelled ticks, without crowded minor labels."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    """Log-log axes whose ticks read as plain numbers at 1, 2, 5, 10, 20 ... (finer steps
+    when the data span less than a decade), so every axis has several labelled ticks."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
     axes.set_xscale("log")
     axes.set_yscale("log")
     plain = FuncFormatter(lambda value, _: f"{value:,.0f}" if value >= 1 else f"{value:.3g}")
-    for axis in (axes.xaxis, axes.yaxis):
-        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axes.autoscale_view()
+    for axis, (low, high) in ((axes.xaxis, axes.get_xlim()), (axes.yaxis, axes.get_ylim())):
+        axis.set_major_locator(FixedLocator(_log_ticks(low, high)))
         axis.set_major_formatter(plain)
         axis.set_minor_formatter(NullFormatter())
+
+
+def _log_ticks(low: float, high: float) -> list[float]:
+    """Round tick values within [low, high] on a log axis: 1-2-5 per decade, or
+    1-1.5-2-3-4-5-7 when that leaves fewer than three, evenly spaced round numbers when
+    even that does (a range within a factor of two)."""
+    from matplotlib.ticker import MaxNLocator
+
+    low, high = max(min(low, high), 1e-12), max(low, high)
+    decades = range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+    for steps in ((1, 2, 5), (1, 1.5, 2, 3, 4, 5, 7)):
+        ticks = [m * 10.0 ** k for k in decades for m in steps if low <= m * 10.0 ** k <= high]
+        if len(ticks) >= 3:
+            return ticks
+    return [t for t in MaxNLocator(nbins=4).tick_values(low, high) if low <= t <= high]
 
 
 def _whole_numbers(axis) -> None:
