@@ -80,11 +80,16 @@ def analyse(run: RunLog, summary: dict, post_table: pd.DataFrame, scenario: dict
 
 
 COMMUNITY_PARTS = 10
-"""Parts to detect in a graph that has no communities of its own (a judgement:
-about as many as a reader can compare in one table)."""
+"""Parts listed in the Where section (the largest; a judgement: about as many as a
+reader can compare in one table); smaller parts are pooled as 'other'."""
 
-DETECT_UP_TO = 50_000
-"""Above this many people, communities are not detected (it would take minutes)."""
+LABEL_PASSES = 50
+"""Label-propagation passes at most on a graph without communities of its own (it
+stops sooner once fewer than 1 person in 1,000 changes label in a pass)."""
+
+INDEPENDENT_CASCADE = "independent_cascade"
+"""run.json's ``model`` for the Independent Cascade preset: no follows, fatigue,
+motivations or campaign; the sections about those say so."""
 
 TOP_PEOPLE = 10
 """People listed under "the people whose shares carried furthest"."""
@@ -96,6 +101,99 @@ def _profiles(scenario: dict | None):
     return {m.label: p for m, p in profiles_with(overrides).items()}
 
 
+def is_independent_cascade(run: RunLog) -> bool:
+    """Whether the run is the Independent Cascade preset (run.json's ``model``)."""
+    return run.meta.get("model") == INDEPENDENT_CASCADE
+
+
+def people_reached(run: RunLog, brand: int | None = None) -> np.ndarray:
+    """Ids of the people *reached*: who read at least one brand post (of ``brand``;
+    None: any brand), by any path. The one definition the summary, report and demo use."""
+    exposures = run.of_kind("exposure")
+    if brand is not None:
+        exposures = exposures[exposures["brand"] == brand]
+    return np.unique(exposures["person"].to_numpy())
+
+
+def people_reached_directly(run: RunLog) -> np.ndarray:
+    """Ids of the people who read at least one post from the brand itself (``source`` -1)."""
+    exposures = run.of_kind("exposure")
+    return np.unique(exposures.loc[exposures["source"] == BRAND, "person"].to_numpy())
+
+
+def following_at_end(run: RunLog, brand: int) -> np.ndarray:
+    """Whether each person (people.csv order) follows ``brand`` at the end: followed at
+    tick 0, plus follows, minus unfollows (an unfollow is for good)."""
+    ids = run.people["person"].to_numpy()
+    net = run.followers_start(brand).astype(np.int64)
+    for kind, sign in (("follow", 1), ("unfollow", -1)):
+        events = run.of_kind(kind)
+        who = events.loc[events["brand"] == brand, "person"].to_numpy()
+        np.add.at(net, pd.Index(ids).get_indexer(who), sign)
+    return net > 0
+
+
+def brand_roles(run: RunLog, b: int, offended_types: set[str], employee: pd.Series | None = None) -> dict:
+    """The roles of docs/domain.md §4 for brand ``b``, each a count of people, defined once:
+
+    * ``prospects_reached``: reached (:func:`people_reached`), not following at tick 0;
+    * ``customers_at_start``: following at tick 0; ``customers_kept``: of them, still
+      following at the end (:func:`following_at_end`); ``customers_lost`` the others;
+    * ``joined``: people who followed during the run; ``joined_kept`` of them still following;
+    * ``advocates``: people, employees aside, who shared the brand's posts;
+      ``employees_who_posted`` the employees who did;
+    * ``unfollowed``: people who unfollowed (``unfollowed_customers`` of them had followed
+      since tick 0, ``unfollowed_joined`` had followed during the run);
+    * ``offended``: people who, while following, read the brand's own post with a
+      provocative quality above 0 and whose type is put off by provocation;
+    * ``critics``: unfollowed or offended.
+    """
+    people = run.people.set_index("person")
+    motivation = people["motivation"].astype(str)
+    if employee is None:
+        employee = people["employee"].astype(bool) if "employee" in people else pd.Series(False, people.index)
+    ids = run.people["person"].to_numpy()
+    started = run.followers_start(b)
+    start_ids = ids[started]
+    end_ids = ids[following_at_end(run, b)]
+    exposures, shares = run.of_kind("exposure"), run.of_kind("share")
+    follows, unfollows = run.of_kind("follow"), run.of_kind("unfollow")
+    reached = people_reached(run, b)
+    left = np.unique(unfollows.loc[unfollows["brand"] == b, "person"])
+    joined = np.unique(follows.loc[follows["brand"] == b, "person"])
+    shared = np.unique(shares.loc[shares["brand"] == b, "person"])
+    is_employee = employee.reindex(shared, fill_value=False).to_numpy(dtype=bool)
+    offended = np.empty(0, dtype=np.int64)
+    provocative = run.posts.set_index("post")["provocative"] if "provocative" in run.posts else None
+    if provocative is not None and offended_types:
+        own = exposures[(exposures["brand"] == b) & (exposures["source"] == BRAND)]
+        hot = own[provocative.reindex(own["post"], fill_value=0.0).to_numpy() > 0]
+        first_follow = follows[follows["brand"] == b].groupby("person")["tick"].min()
+        quit_at = unfollows[unfollows["brand"] == b].groupby("person")["tick"].min()
+        was_following = (np.isin(hot["person"].to_numpy(), start_ids)
+                         | (first_follow.reindex(hot["person"]).to_numpy() <= hot["tick"].to_numpy()))
+        still = ~(quit_at.reindex(hot["person"]).to_numpy() < hot["tick"].to_numpy())
+        touchy = motivation.reindex(hot["person"]).isin(offended_types).to_numpy()
+        offended = np.unique(hot["person"].to_numpy()[was_following & still & touchy])
+    kept = np.intersect1d(start_ids, end_ids)
+    return {
+        "brand": run.brands[b],
+        "prospects_reached": int(np.setdiff1d(reached, start_ids).size),
+        "customers_at_start": int(start_ids.size),
+        "customers_kept": int(kept.size),
+        "customers_lost": int(start_ids.size - kept.size),
+        "joined": int(joined.size),
+        "joined_kept": int(np.intersect1d(joined, end_ids).size),
+        "advocates": int((~is_employee).sum()),
+        "employees_who_posted": int(is_employee.sum()),
+        "unfollowed": int(left.size),
+        "unfollowed_customers": int(np.intersect1d(left, start_ids).size),
+        "unfollowed_joined": int(np.setdiff1d(left, start_ids).size),
+        "offended": int(offended.size),
+        "critics": int(np.union1d(left, offended).size),
+    }
+
+
 def who(run: RunLog, summary: dict, scenario: dict | None) -> dict:
     """Who was reached, shared, followed and unfollowed: by motivation, the six
     roles of docs/domain.md §4 per brand, and the people whose shares carried furthest."""
@@ -105,7 +203,6 @@ def who(run: RunLog, summary: dict, scenario: dict | None) -> dict:
     shares = run.of_kind("share")
     exposures = run.of_kind("exposure")
     follows = run.of_kind("follow")
-    unfollows = run.of_kind("unfollow")
 
     sharers = shares.groupby(motivation.reindex(shares["person"]).to_numpy())["person"].nunique()
     by_type = []
@@ -116,35 +213,7 @@ def who(run: RunLog, summary: dict, scenario: dict | None) -> dict:
 
     profiles = _profiles(scenario)
     offended_types = {label for label, p in profiles.items() if p.offended_by_provocative > 0}
-    provocative = run.posts.set_index("post")["provocative"] if "provocative" in run.posts else None
-    roles = []
-    for b, name in enumerate(run.brands):
-        started = run.followers_start(b)
-        start_ids = run.people["person"].to_numpy()[started]
-        reached = np.unique(exposures.loc[exposures["brand"] == b, "person"])
-        left = np.unique(unfollows.loc[unfollows["brand"] == b, "person"])
-        shared = np.unique(shares.loc[shares["brand"] == b, "person"])
-        is_employee = employee.reindex(shared, fill_value=False).to_numpy(dtype=bool)
-        offended = np.empty(0, dtype=np.int64)
-        if provocative is not None:
-            own = exposures[(exposures["brand"] == b) & (exposures["source"] == BRAND)]
-            hot = own[provocative.reindex(own["post"], fill_value=0.0).to_numpy() > 0]
-            won = follows[follows["brand"] == b].groupby("person")["tick"].min()
-            follower = (np.isin(hot["person"].to_numpy(), start_ids)
-                        | (won.reindex(hot["person"]).to_numpy() <= hot["tick"].to_numpy()))
-            touchy = motivation.reindex(hot["person"]).isin(offended_types).to_numpy()
-            offended = np.unique(hot["person"].to_numpy()[follower & touchy])
-        roles.append({
-            "brand": name,
-            "prospects_reached": int(np.setdiff1d(reached, start_ids).size),
-            "customers_kept": int(np.setdiff1d(start_ids, left).size),
-            "customers_at_start": int(start_ids.size),
-            "advocates": int((~is_employee).sum()),
-            "critics": int(np.union1d(left, offended).size),
-            "unfollowed": int(left.size),
-            "offended": int(offended.size),
-            "employees_who_posted": int(is_employee.sum()),
-        })
+    roles = [brand_roles(run, b, offended_types, employee) for b in range(len(run.brands))]
 
     carried = exposures[exposures["source"] >= 0].groupby("source")["person"].nunique()
     won = follows.groupby("source").size()
@@ -219,30 +288,62 @@ def when(run: RunLog, post_table: pd.DataFrame, forest: CascadeForest | None = N
     }
 
 
-def _communities(matrix, community, seed: int) -> tuple[np.ndarray | None, str]:
-    """Each person's community and how it was found."""
-    if community is not None:
-        return np.asarray(community), "the communities of the stochastic block model"
-    n = matrix.shape[0]
-    if n > DETECT_UP_TO:
-        return None, f"not detected: above {DETECT_UP_TO:,} people detection would take minutes"
-    import networkx as nx
+def label_propagation(matrix, seed: int, passes: int = LABEL_PASSES) -> np.ndarray:
+    """Communities by label propagation (Raghavan, Albert & Kumara 2007), vectorised over
+    the CSR arrays: each pass, a random half of the people take the label most common
+    among their friends (ties broken at random), until fewer than 1 in 1,000 change.
+    Returns (a label per person, passes made)."""
     import scipy.sparse as sp
 
-    ties = sp.triu(matrix + matrix.T, k=1).tocoo()      # each friendship once, no self-loops
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n))
-    graph.add_edges_from(zip(ties.row.tolist(), ties.col.tolist()))
-    parts = np.full(n, -1, dtype=np.int64)
-    main = max(nx.connected_components(graph), key=len)
-    k = min(COMMUNITY_PARTS, len(main))
-    for index, members in enumerate(nx.community.asyn_fluidc(graph.subgraph(main), k, max_iter=20,
-                                                                       seed=seed % 2**32)):
-        parts[list(members)] = index
-    how = (f"detected: {k} parts of the largest connected component found by NetworkX's "
-           f"asynchronous fluid communities (seed {seed})")
+    ties = sp.csr_array(matrix + matrix.T).tocoo()
+    keep = ties.row != ties.col
+    row, col = ties.row[keep].astype(np.int64), ties.col[keep].astype(np.int64)
+    n = matrix.shape[0]
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n, dtype=np.int64)
+    made = 0
+    order = np.argsort(row, kind="stable")
+    row, col = row[order], col[order]
+    for _ in range(passes):
+        key = np.sort(row * n + labels[col])
+        start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        pairs, counts = key[start], np.diff(np.r_[start, key.size])
+        person, label = pairs // n, pairs % n
+        score = counts + rng.random(counts.size)             # ties: at random
+        first = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+        top = np.maximum.reduceat(score, first)
+        winner = score == np.repeat(top, np.diff(np.r_[first, person.size]))
+        best = np.full(n, -1, dtype=np.int64)
+        best[person[winner]] = label[winner]
+        update = (rng.random(n) < 0.5) & (best >= 0)
+        changed = int((labels[update] != best[update]).sum())
+        labels[update] = best[update]
+        made += 1
+        if changed * 1000 < n:
+            break
+    return labels, made
+
+
+def _communities(matrix, community, seed: int) -> tuple[np.ndarray | None, str]:
+    """Each person's part of the network and how it was found: the generator's own
+    communities when it has them, else label propagation, the largest
+    :data:`COMMUNITY_PARTS` parts by name and the rest pooled as part -1 ('other')."""
+    if community is not None:
+        return np.asarray(community), "the communities of the stochastic block model"
+    labels, passes = label_propagation(matrix, seed)
+    names, index, size = np.unique(labels, return_inverse=True, return_counts=True)
+    largest = np.argsort(-size, kind="stable")[:COMMUNITY_PARTS]
+    part = np.full(names.size, -1, dtype=np.int64)
+    part[largest] = np.arange(largest.size)
+    parts = part[index]
+    how = (f"detected by label propagation over the whole network ({passes} passes, seed {seed}): "
+           f"{names.size:,} part{'s' if names.size != 1 else ''}")
+    if names.size == 1:
+        how += ", i.e. this network has no community structure that label propagation can find"
+    elif largest.size < names.size:
+        how += f", the {largest.size} largest listed"
     if (parts < 0).any():
-        how += "; people outside it form the part 'other'"
+        how += f" and the other {names.size - largest.size:,} pooled as 'other'"
     return parts, how
 
 
@@ -320,14 +421,18 @@ def how(run: RunLog, post_table: pd.DataFrame, summary: dict, forest: CascadeFor
     """Broadcast or viral: how far from the brand people were reached, cascade depth
     and structural virality (about 2 for a pure broadcast, larger for viral spread)."""
     forest = cascade_forest(EventArrays.of(run)) if forest is None else forest
-    generation = pd.Series(forest.generation[forest.exposed]).value_counts().sort_index()
+    nearest = (pd.Series(forest.generation[forest.exposed]).groupby(forest.person[forest.exposed]).min())
+    generation = nearest.value_counts().sort_index()       # people, by the nearest generation that reached them
     reached = post_table[post_table["reach"] > 0]
     depth = post_table["depth"].value_counts().sort_index()
     total = int(generation.sum())
+    direct = people_reached_directly(run).size
     return {
-        "reach_by_generation": [{"generation": int(g), "readings": int(n), "share": n / total if total else 0.0}
+        "reach_by_generation": [{"generation": int(g), "people": int(n), "share": n / total if total else 0.0}
                                 for g, n in generation.items()],
-        "direct_share": float(generation.get(0, 0) / total) if total else 0.0,
+        "people_reached": total,
+        "direct_people": int(direct),
+        "direct_share": float(direct / total) if total else 0.0,
         "posts_by_depth": [{"depth": int(d), "posts": int(n)} for d, n in depth.items()],
         "virality_mean": float(reached["structural_virality"].mean()) if len(reached) else 0.0,
         "virality_max": float(reached["structural_virality"].max()) if len(reached) else 0.0,

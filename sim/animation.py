@@ -145,12 +145,16 @@ def draw_frame(ax, cascade: Cascade, tick: int) -> None:
                                      colors="#9ecae1", linewidths=0.5, alpha=0.6, zorder=1))
     ax.add_collection(LineCollection(np.stack([everyone[cascade.source[hop]], xy[hop]], axis=1),
                                      colors="#d62728", linewidths=1.4, alpha=0.8, zorder=2))
-    ax.scatter([brand[0]], [brand[1]], marker="s", s=160, c="black", zorder=4)
-    ax.annotate("brand", brand, xytext=(6, 6), textcoords="offset points", fontsize=9, zorder=5)
-    colour = np.where(shared, COLOURS["shared"], np.where(new, COLOURS["new"],
-                      np.where(read, COLOURS["reached"], COLOURS["unreached"])))
-    size = np.where(shared, 70, np.where(new, 55, np.where(read, 25, 12)))
-    ax.scatter(xy[:, 0], xy[:, 1], c=colour, s=size, linewidths=0, zorder=3)
+    ax.scatter([brand[0]], [brand[1]], marker="s", s=160, c="black", zorder=8)
+    ax.annotate("brand", brand, xytext=(6, 6), textcoords="offset points", fontsize=9, zorder=9)
+    # people above every line; the more a person did, the higher they are drawn: not reached,
+    # reached, reading now, then sharers (ringed) on top, so a hub is never under her own edges
+    for layer, (who, colour, size) in enumerate((
+            (~read, COLOURS["unreached"], 12), (read & ~new & ~shared, COLOURS["reached"], 25),
+            (new & ~shared, COLOURS["new"], 55))):
+        ax.scatter(xy[who, 0], xy[who, 1], c=colour, s=size, linewidths=0, zorder=3 + layer)
+    ax.scatter(xy[shared, 0], xy[shared, 1], c=COLOURS["shared"], s=80, edgecolors="black", linewidths=0.8,
+               zorder=7)
     ax.set_axis_off()
     ax.autoscale_view()
     hours = (tick - cascade.published + 1) * cascade.tick_hours
@@ -167,7 +171,8 @@ def draw_frame(ax, cascade: Cascade, tick: int) -> None:
 
 
 def write_gif(cascade: Cascade, path: Path, fps: int = 2, frame_png: Path | None = None) -> int:
-    """Render the cascade to a GIF (and optionally its last frame to a PNG); returns the frame count."""
+    """Render the cascade to a GIF (and optionally its last frame to a PNG); returns the number
+    of distinct pictures (ticks shown; the last is held for a few frames)."""
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.animation import FuncAnimation, PillowWriter
@@ -181,7 +186,7 @@ def write_gif(cascade: Cascade, path: Path, fps: int = 2, frame_png: Path | None
     if frame_png is not None:
         draw_frame(ax, cascade, ticks[-1])
         figure.savefig(frame_png, dpi=110)
-    return len(ticks)
+    return len(set(ticks))
 
 
 def command_animate(args) -> int:
@@ -216,6 +221,7 @@ def command_animate(args) -> int:
             with staged_file(Path(frame)) as png:
                 frames = write_gif(cascade, gif, frame_png=png)
     print(f"{out}: post {cascade.post} ({cascade.kind}) of {scenario.name}, seed {model.seed}: "
-          f"reached {cascade.reach:,} people; {frames} frames of {model.tick_hours:g} h"
+          f"reached {cascade.reach:,} people; {frames} tick{'s' if frames != 1 else ''} of "
+          f"{model.tick_hours:g} h shown, one picture each (the last held)"
           + (f"; last frame in {frame}" if frame is not None else ""))
     return 0

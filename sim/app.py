@@ -4,11 +4,17 @@ A teacher moves a few sliders (posts per day, how promotional and how useful
 the posts are, attention span and half-life, the motivation mix, the network),
 presses Reset to build that world, then Step or Play, and the class watches:
 
-* the network: a readable sample of a few hundred people, coloured by
-  motivation, faint until reached, ringed in black once they shared, crossed
-  in red when they unfollowed; the brand's followers are squares;
+* the network: a readable sample of a few hundred people, each drawn by what
+  happened to them, in shape *and* colour (not reached, reached, shared, hid
+  the brand, unfollowed), so the picture reads on a projector and in black
+  and white;
 * live charts: cumulative reach, shares per tick, followers, unfollows and
   followers who hid the brand, and shares by motivation.
+
+The run starts just before the brand's first post (the quiet hours of the
+first night are run when the model is built), so the first Step shows a post
+being read. The page works offline: nothing is loaded from outside the
+server (no Markdown, whose math rendering would fetch KaTeX from a CDN).
 
 Each browser tab gets its own model. The dashboard only builds a scenario
 (:func:`demo_scenario`) and hands it to :class:`sim.model.SharingModel`;
@@ -44,6 +50,7 @@ import solara
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+import mesa.visualization.solara_viz as mesa_viz
 from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import update_counter
 
@@ -192,8 +199,8 @@ class DemoModel(SharingModel):
         self.settings = {**settings, "seed": seed}
 
         reporters = dict(self.datacollector.model_reporters)
-        reporters["unfollows (total)"] = lambda m: int(m.followers.unfollowed.sum())
-        reporters["hidden by followers"] = lambda m: m.hidden_followers()
+        reporters["unfollowed"] = lambda m: int(m.followers.unfollowed.sum())
+        reporters["hid the brand"] = lambda m: m.hidden_followers()
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self.datacollector.collect(self)
         self.sample, self.positions, self.sample_edges = network_sample(self, SAMPLE_SIZE)
@@ -201,6 +208,15 @@ class DemoModel(SharingModel):
         self.shares_by_motivation = np.zeros(len(Motivation), dtype=np.int64)
         self.shares_so_far = 0
         self._logged = 0
+        self.skipped = self._skip_to_first_post()
+
+    def _skip_to_first_post(self) -> int:
+        """Run the ticks before the first post (nothing to see), so that the next Step
+        publishes it; returns how many ticks were run."""
+        first = min((plans[0].tick for plans in self.plans if plans), default=1)
+        while self.tick < min(first - 1, self.ticks):
+            self.step()
+        return self.tick
 
     def step(self) -> None:
         if self.tick >= self.ticks:
@@ -282,48 +298,65 @@ def network_sample(model: SharingModel, size: int, seed: int | None = None):
 # about 1 ms.
 
 DPI = 80
+"""Dots per inch of the demo's figures: each is drawn about as wide as it is shown
+(the page scales it to its card), so text keeps its size in points."""
+
+TEXT_POINTS = 12
+"""Tick labels, legend and axis labels [pt]: 12 pt at 80 dpi is 13 px, readable at the back of a room."""
+
+STATES = {  # what happened to a person: (label, marker, colour, size in pt^2); drawn in this order
+    "unreached": ("not reached yet", "o", "#c8c8c8", 22),
+    "reached": ("read a brand post", "o", "#1f77b4", 42),
+    "shared": ("shared it", "^", "#ff7f0e", 120),
+    "hidden": ("hid the brand", "D", "#7f3fbf", 60),
+    "unfollowed": ("unfollowed", "X", "#d62728", 110),
+}
+"""The network's people, each in one state (the last that applies), told apart by shape and colour."""
+
+
+def person_states(model: "DemoModel") -> dict[str, np.ndarray]:
+    """Rows of the sample in each state; a person is in the last state that applies."""
+    people = model.sample
+    unfollowed = model.followers.unfollowed[people].any(axis=1)
+    hidden = (model.followers.hidden[people] & model.followers.follows[people]).any(axis=1) & ~unfollowed
+    shared = model.shared[people] & ~hidden & ~unfollowed
+    reached = model.reached[people] & ~shared & ~hidden & ~unfollowed
+    unreached = ~(reached | shared | hidden | unfollowed)
+    return {"unreached": unreached, "reached": reached, "shared": shared, "hidden": hidden,
+            "unfollowed": unfollowed}
 
 
 class NetworkFigure:
-    """The sampled people: colour = motivation, faint = not reached yet, black ring = shared,
-    red cross = unfollowed, square = follows the brand."""
+    """The sampled people: shape and colour = what happened to them (:data:`STATES`);
+    people above the ties, sharers and leavers on top."""
+
+    SIZE = (8.4, 6.6)
 
     def __init__(self, model: DemoModel) -> None:
-        self.figure = Figure(figsize=(7.5, 3.9), dpi=DPI)
-        ax = self.figure.add_axes((0.0, 0.0, 0.76, 0.92))
+        self.figure = Figure(figsize=self.SIZE, dpi=DPI)
+        ax = self.figure.add_axes((0.0, 0.0, 0.72, 0.93))
         xy = model.positions
-        ax.add_collection(LineCollection(xy[model.sample_edges], colors="#cccccc", linewidths=0.4, zorder=1))
-        self.colours = np.array([matplotlib.colors.to_rgba(MOTIVATION_COLOURS[Motivation(int(m))])
-                                 for m in model.motivation[model.sample]])
-        follower = model.followers.follows[model.sample].any(axis=1)
-        self.people = {marker: (model.sample[who], ax.scatter(xy[who, 0], xy[who, 1], marker=marker, s=28,
-                                                              linewidths=0, zorder=3), who)
-                       for marker, who in (("o", ~follower), ("s", follower))}
-        self.rings = ax.scatter([], [], s=110, marker="o", facecolors="none", edgecolors="black",
-                                linewidths=1.6, zorder=4)
-        self.crosses = ax.scatter([], [], s=60, marker="x", c="red", linewidths=1.8, zorder=5)
-        self.title = ax.set_title("", fontsize=10)
+        ax.add_collection(LineCollection(xy[model.sample_edges], colors="#dddddd", linewidths=0.5, zorder=1))
+        self.dots = {state: ax.scatter([], [], marker=marker, s=size, c=colour, linewidths=0.6,
+                                       edgecolors="black" if state in ("shared", "unfollowed") else "none",
+                                       zorder=2 + i)
+                     for i, (state, (_, marker, colour, size)) in enumerate(STATES.items())}
+        self.title = ax.set_title("", fontsize=TEXT_POINTS, loc="left")
         ax.set_xlim(xy[:, 0].min() - 0.05, xy[:, 0].max() + 0.05)
         ax.set_ylim(xy[:, 1].min() - 0.05, xy[:, 1].max() + 0.05)
         ax.set_axis_off()
-        handles = [Line2D([], [], marker="o", ls="", color=MOTIVATION_COLOURS[m], label=m.label) for m in Motivation]
-        handles += [Line2D([], [], marker="s", ls="", color="grey", label="follows the brand\n(at the start)"),
-                    Line2D([], [], marker="o", ls="", color="grey", alpha=0.25, label="not reached yet"),
-                    Line2D([], [], marker="o", ls="", mfc="white", mec="black", mew=1.6, label="shared"),
-                    Line2D([], [], marker="x", ls="", color="red", label="unfollowed")]
-        self.figure.legend(handles=handles, loc="center right", fontsize=8, frameon=False)
+        handles = [Line2D([], [], marker=marker, ls="", color=colour, markersize=size ** 0.5,
+                          markeredgecolor="black" if state in ("shared", "unfollowed") else colour, label=label)
+                   for state, (label, marker, colour, size) in STATES.items()]
+        self.legend = self.figure.legend(handles=handles, loc="center right", fontsize=TEXT_POINTS,
+                                         frameon=False, title="people", title_fontsize=TEXT_POINTS)
 
     def update(self, model: DemoModel) -> Figure:
         xy = model.positions
-        for people, dots, who in self.people.values():
-            colours = self.colours[who].copy()
-            colours[:, 3] = np.where(model.reached[people], 1.0, 0.25)
-            dots.set_facecolors(colours)
-            dots.set_sizes(np.where(model.shared[people], 70, 28))
-        self.rings.set_offsets(xy[model.shared[model.sample]].reshape(-1, 2))
-        self.crosses.set_offsets(xy[model.followers.unfollowed[model.sample].any(axis=1)].reshape(-1, 2))
+        for state, rows in person_states(model).items():
+            self.dots[state].set_offsets(xy[rows].reshape(-1, 2))
         self.title.set_text(f"{model.clock()}: reached {model.reach:,} of {model.population:,} people"
-                            f" ({len(model.sample)} shown)")
+                            f" ({len(model.sample)} of them drawn)")
         return self.figure
 
 
@@ -335,40 +368,47 @@ class LiveCharts:
         axes = self.figure.subplots(1, len(panels), squeeze=False)[0]
         self.lines = []
         for ax, (title, ylabel, columns) in zip(axes, panels):
-            ax.set_title(title, fontsize=10)
-            ax.set_ylabel(ylabel)
-            ax.set_xlabel("tick (hours)")
-            ax.tick_params(labelsize=8)
-            lines = {column: ax.plot([], [], color=colour, label=column)[0] for column, colour in columns.items()}
+            ax.set_title(title, fontsize=TEXT_POINTS)
+            ax.set_ylabel(ylabel, fontsize=TEXT_POINTS)
+            ax.set_xlabel("hours since the run began", fontsize=TEXT_POINTS)
+            ax.tick_params(labelsize=TEXT_POINTS)
+            lines = {column: ax.plot([], [], color=colour, label=column, linewidth=2)[0]
+                     for column, colour in columns.items()}
             if len(columns) > 1:
-                ax.legend(fontsize=8, loc="upper left")
+                ax.legend(fontsize=TEXT_POINTS, loc="upper left")
             self.lines.append((ax, lines))
-        self.figure.subplots_adjust(left=0.15 if len(panels) == 1 else 0.07, right=0.98, bottom=0.17,
-                                    top=0.9, wspace=0.4)
+        width = size[0]
+        self.figure.subplots_adjust(left=1.0 / width, right=1 - 0.15 / width, bottom=0.2, top=0.88,
+                                    wspace=0.9 / (width / len(panels)))
 
     def update(self, model: DemoModel) -> Figure:
         series = model.datacollector.get_model_vars_dataframe()
         for ax, lines in self.lines:
             for column, line in lines.items():
                 line.set_data(series.index, series[column])
-            ax.relim()
-            ax.autoscale_view()
+            top = max((float(series[column].max()) for column in lines), default=0.0) if len(series) else 0.0
             ax.set_xlim(0, max(len(series) - 1, 1))
+            ax.set_ylim(0, max(top, 4.0) * 1.1)
         return self.figure
 
 
 class MotivationBars:
     """Shares so far by the sharer's motivation."""
 
+    SIZE = (4.6, 3.6)
+
     def __init__(self) -> None:
-        self.figure = Figure(figsize=(5, 3.4), dpi=DPI)
+        self.figure = Figure(figsize=self.SIZE, dpi=DPI)
         self.ax = self.figure.add_subplot()
         self.bars = self.ax.bar([m.label for m in Motivation], np.zeros(len(Motivation)),
                                 color=[MOTIVATION_COLOURS[m] for m in Motivation])
-        self.ax.set_title("Shares by motivation", fontsize=10)
-        self.ax.set_ylabel("shares so far")
-        self.ax.tick_params(axis="x", labelrotation=40, labelsize=8)
-        self.figure.subplots_adjust(left=0.14, right=0.98, bottom=0.28, top=0.9)
+        self.ax.set_title("Shares by motivation", fontsize=TEXT_POINTS)
+        self.ax.set_ylabel("shares so far", fontsize=TEXT_POINTS)
+        self.ax.tick_params(labelsize=TEXT_POINTS)
+        self.ax.tick_params(axis="x", labelrotation=40)
+        for label in self.ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+        self.figure.subplots_adjust(left=0.2, right=0.97, bottom=0.33, top=0.9)
 
     def update(self, model: DemoModel) -> Figure:
         for bar, count in zip(self.bars, model.shares_by_motivation):
@@ -377,19 +417,29 @@ class MotivationBars:
         return self.figure
 
 
+def png(figure: Figure) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
 def live_figure(model: DemoModel, make):
-    """The component's figure for this model (made once), brought up to date; re-drawn each step."""
+    """The component's figure for this model (made once), brought up to date and shown as
+    wide as its card; re-drawn each step."""
     update_counter.get()
     figure = solara.use_memo(make, [model])
-    solara.FigureMatplotlib(figure.update(model), format="png", dependencies=[model, model.tick])
+    data = solara.use_memo(lambda: png(figure.update(model)), [model, model.tick])
+    solara.Image(data, width="100%")
 
 
 @solara.component
 def NetworkView(model: DemoModel):
     """The run in words (time, headline numbers, settings in effect) over the network sample."""
     update_counter.get()
-    with solara.Column():
-        solara.Markdown(run_facts(model))
+    with solara.Column(gap="4px"):
+        solara.HTML(tag="div", unsafe_innerHTML=run_facts(model), classes=["sharesim-facts"])
         if model.notice:
             solara.Warning(model.notice)
         live_figure(model, lambda: NetworkFigure(model))
@@ -397,7 +447,7 @@ def NetworkView(model: DemoModel):
 
 @solara.component
 def ReachChart(model: DemoModel):
-    live_figure(model, lambda: LiveCharts([("Cumulative reach", "people reached", {"reach": "tab:blue"})], (5, 3.4)))
+    live_figure(model, lambda: LiveCharts([("Cumulative reach", "people reached", {"reach": "tab:blue"})], (4.6, 3.2)))
 
 
 @solara.component
@@ -405,8 +455,9 @@ def ActivityCharts(model: DemoModel):
     live_figure(model, lambda: LiveCharts([
         ("Shares per tick", "shares", {"shares": "tab:orange"}),
         ("Followers", "followers", {"followers": "tab:green"}),
-        ("Unfollows and blindness", "people", {"unfollows (total)": "tab:red", "hidden by followers": "tab:gray"}),
-    ], (8, 3.6)))
+        ("Unfollowed or hid the brand", "people (so far)", {"unfollowed": STATES["unfollowed"][2],
+                                                             "hid the brand": STATES["hidden"][2]}),
+    ], (13.5, 3.3)))
 
 
 @solara.component
@@ -414,16 +465,37 @@ def SharesByMotivation(model: DemoModel):
     live_figure(model, MotivationBars)
 
 
+SLIDER_DECIMALS = {"posts_per_day": 1, "promotional": 2, "useful": 2, "half_life_hours": 0}
+"""Decimals of each slider's step: the status line rounds as the sliders do."""
+
+
+def as_slider(name: str, value: float) -> str:
+    """A setting written as its slider shows it (3, 3.5, 0.2, 0.25, 24)."""
+    return f"{round(float(value), SLIDER_DECIMALS.get(name, 0)):g}"
+
+
 def run_facts(model: DemoModel) -> str:
-    """Where the run stands, and the settings it was built with (Markdown)."""
+    """Where the run stands, what the picture shows, and the settings in effect (HTML, escaped)."""
+    from html import escape
+
     s = model.settings
-    return (f"**Tick {model.tick} of {model.ticks}** ({model.clock()}) · reach {model.reach:,} · "
-            f"shares {model.shares_so_far:,} · followers {int(model.followers.follows.sum()):,} · "
-            f"unfollows {int(model.followers.unfollowed.sum()):,}  \n"
-            f"{model.population:,} people, {s['network']} · {s['posts_per_day']:g} posts per day · "
-            f"promotional {s['promotional']:.2f} · useful {s['useful']:.2f} · attention span {s['attention_span']} · "
-            f"half-life {s['half_life_hours']:g} h · mix {s['motivation_mix']} · seed {s['seed']} "
-            "*(new settings apply on Reset)*")
+    state = (f"<b>Tick {model.tick} of {model.ticks}</b> ({escape(model.clock())}) · reach {model.reach:,} · "
+             f"shares {model.shares_so_far:,} · followers {int(model.followers.follows.sum()):,} · "
+             f"unfollows {int(model.followers.unfollowed.sum()):,} · hid the brand {model.hidden_followers():,}")
+    settings = (f"{model.population:,} people, {escape(s['network'])} · "
+                f"{as_slider('posts_per_day', s['posts_per_day'])} posts per day · "
+                f"promotional {as_slider('promotional', s['promotional'])} · useful {as_slider('useful', s['useful'])} · "
+                f"attention span {s['attention_span']} · half-life {as_slider('half_life_hours', s['half_life_hours'])} h · "
+                f"mix {escape(str(s['motivation_mix']))} · seed {s['seed']} <i>(new settings apply on Reset)</i>")
+    explain = ("<b>What you see:</b> a brand posts to its followers; each Step is one hour. "
+               "The picture shows some of the people and their friendships: grey people have not read a "
+               "brand post yet, blue ones have, orange triangles shared it with their friends, purple "
+               "diamonds hid the brand, red crosses unfollowed it. "
+               + (f"The first {model.skipped} quiet hours before the first post have already run. "
+                  if model.skipped else ""))
+    return (f'<p class="sharesim-state" style="margin:0">{state}</p>'
+            f'<p class="sharesim-settings" style="margin:0">{settings}</p>'
+            f'<p class="sharesim-explain" style="margin:0">{explain}</p>')
 
 
 def model_params(base: Scenario) -> dict:
@@ -447,12 +519,57 @@ def model_params(base: Scenario) -> dict:
 
 COMPONENTS = [NetworkView, ReachChart, SharesByMotivation, ActivityCharts]
 
+LAYOUT = [  # Mesa's grid: 12 columns, rows of 30 px + 10 px margin
+    {"i": 0, "x": 0, "y": 0, "w": 8, "h": 18},      # the network, large
+    {"i": 1, "x": 8, "y": 0, "w": 4, "h": 8},       # reach
+    {"i": 2, "x": 8, "y": 8, "w": 4, "h": 10},      # shares by motivation
+    {"i": 3, "x": 0, "y": 18, "w": 12, "h": 8},     # shares, followers, unfollows and hides
+]
+"""Where the demo's four components sit; Mesa's default puts each in half the width."""
+
+
+def demo_layout(count: int) -> list[dict]:
+    """The grid layout Mesa's ComponentsView asks for (replaces its default of equal halves)."""
+    return [dict(cell, moved=False) for cell in LAYOUT[:count]] if count == len(LAYOUT) else \
+        DEFAULT_LAYOUT(count)
+
+
+DEFAULT_LAYOUT = mesa_viz.make_initial_grid_layout
+mesa_viz.make_initial_grid_layout = demo_layout      # Mesa 3.3 has no layout argument
+
+STYLE = """
+.v-slider__thumb-container .v-slider__thumb-label-container { display: block !important; }
+.v-slider__thumb-label { transform: translateY(-20%) translateY(-12px) translateX(-50%) rotate(45deg) !important; }
+.v-slider { margin-top: 22px; }
+.v-tabs { display: none; }
+.sharesim-facts { font-size: 15px; line-height: 1.4; }
+"""
+"""Slider values shown at all times (Vuetify shows them only while a slider is dragged); the
+one-page tab bar ('PAGE 0') hidden."""
+
+
+@solara.component
+def RunInformation(model):
+    """Mesa's Information card: the step, and where the run stands in words."""
+    update_counter.get()
+    solara.Text(f"Step: {model.steps}")
+    if isinstance(model, DemoModel):
+        solara.Text(f"{model.clock()} · tick {model.tick} of {model.ticks}")
+        solara.Text(f"reached {model.reach:,} · shares {model.shares_so_far:,}")
+        solara.Text(f"followers {int(model.followers.follows.sum()):,} · unfollowed "
+                    f"{int(model.followers.unfollowed.sum()):,} · hid {model.hidden_followers():,}")
+
+
+mesa_viz.ShowSteps = RunInformation
+
 
 @solara.component
 def Page():
     """One browser tab: its own model, Mesa's controls, the network and the charts."""
     base = solara.use_memo(starting_scenario, [])
     model = solara.use_memo(DemoModel, [])
+    solara.Title(f"sharesim demo: {base.name}")
+    solara.Style(STYLE)
     SolaraViz(model, components=COMPONENTS, model_params=model_params(base),
               name=f"sharesim: {base.name}", play_interval=150)
 

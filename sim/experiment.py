@@ -34,6 +34,7 @@ DataCollector rows that a comparison does not need.
 
 from __future__ import annotations
 
+import math
 import hashlib
 import json
 import os
@@ -697,6 +698,12 @@ def verdict(differences: dict[str, Difference]) -> str:
     return ", ".join(clear)
 
 
+BOUNDS = {"reach": (0.0, math.inf), "shares": (0.0, math.inf), "reach_rate": (0.0, 1.0),
+          "engagement_rate": (0.0, 1.0), "unfollow_rate": (0.0, 1.0)}
+"""The natural range of each metric: a strategy's interval is clipped to it (a rate
+is never below 0%). Net followers may fall, so they have none."""
+
+
 def compare(table: pd.DataFrame, experiment: Experiment) -> Comparison:
     """The statistics of comparison.csv's rows (one per strategy and replication)."""
     rows = {name: group.sort_values("replication") for name, group in table.groupby("strategy", sort=False)}
@@ -706,7 +713,7 @@ def compare(table: pd.DataFrame, experiment: Experiment) -> Comparison:
         group = rows[name]
         if not np.array_equal(group["seed"].to_numpy(), base["seed"].to_numpy()):
             raise ValueError(f"strategy {name!r} and the baseline do not share their seeds")
-        estimates = {m: estimate(group[m]) for m in METRICS}
+        estimates = {m: estimate(group[m], within=BOUNDS.get(m)) for m in METRICS}
         differences = {m: paired_difference(group[m], base[m]) for m in METRICS}
         words = "baseline" if name == experiment.baseline else verdict(differences)
         results.append(StrategyResult(name, estimates, differences, words, experiment.settings.get(name, {})))
@@ -785,13 +792,19 @@ def summary_json(comparison: Comparison) -> dict:
 
 
 def plot_tradeoff(comparison: Comparison, path: Path) -> None:
-    """Mean reach against mean unfollow rate, with 95% CIs; the Pareto front joined."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Mean reach against mean unfollow rate, with 95% CIs; the Pareto front joined.
+
+    Axes start at 0 (neither quantity can be negative); names that would overlap
+    are moved up, one line at a time, with a thin line back to their point.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     front = set(comparison.pareto_front())
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig = Figure(figsize=(7, 5))
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    labels = []
     for s in comparison.strategies:
         reach, unfollows = s.estimates["reach"], s.estimates["unfollow_rate"]
         on_front = s.name in front
@@ -799,21 +812,40 @@ def plot_tradeoff(comparison: Comparison, path: Path) -> None:
                     xerr=[[(unfollows.mean - unfollows.low) * 100], [(unfollows.high - unfollows.mean) * 100]],
                     yerr=[[reach.mean - reach.low], [reach.high - reach.mean]],
                     fmt="o", capsize=3, color="tab:red" if on_front else "tab:gray")
-        ax.annotate(s.name, (unfollows.mean * 100, reach.mean), textcoords="offset points", xytext=(6, 6),
-                    fontsize=8)
+        labels.append(ax.annotate(s.name, (unfollows.mean * 100, reach.mean), textcoords="offset points",
+                                  xytext=(6, 6), fontsize=8,
+                                  arrowprops=dict(arrowstyle="-", color="0.6", linewidth=0.5, shrinkA=0, shrinkB=3)))
     points = sorted((s.estimates["unfollow_rate"].mean * 100, s.estimates["reach"].mean)
                     for s in comparison.strategies if s.name in front)
     ax.plot(*zip(*points), "--", color="tab:red", label="Pareto front: more reach, fewer unfollows")
     if len(front) < len(comparison.strategies):
         ax.plot([], [], "o", color="tab:gray", label="dominated: another has more reach and fewer unfollows")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("unfollow rate (% of followers at the start)")
     ax.set_ylabel("reach (people)")
     ax.set_title(f"{comparison.name}: reach vs unfollows, mean and 95% CI "
                  f"({comparison.replications} replications)", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
+    _separate_labels(fig, labels)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
+
+
+def _separate_labels(fig, labels: list) -> None:
+    """Move annotations up (in points) until no name overlaps one placed before it."""
+    from matplotlib.text import Text
+
+    renderer = fig.canvas.get_renderer()
+    placed = []
+    for label in sorted(labels, key=lambda a: (a.xy[1], a.xy[0])):
+        for _ in range(len(labels) + 1):
+            box = Text.get_window_extent(label, renderer).expanded(1.02, 1.1)   # the name, not its line
+            if not any(box.overlaps(other) for other in placed):
+                break
+            x, y = label.get_position()
+            label.set_position((x, y + box.height * 72 / fig.dpi))
+        placed.append(Text.get_window_extent(label, renderer))
 
 
 def plot_sweep(comparison: Comparison, parameters: list[str], path: Path) -> None:

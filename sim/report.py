@@ -154,16 +154,33 @@ def write_plots(run: RunLog, summary: dict, post_table: pd.DataFrame, series: pd
         "shares_by_motivation.png": lambda fig: _draw_shares_by_motivation(fig, summary),
         "cascade_sizes.png": lambda fig: _draw_cascade_sizes(fig, post_table),
     }
+    margins = {"shares_by_motivation.png": dict(bottom=0.22, wspace=0.35)}
     paths = []
     for name, draw in drawings.items():
-        fig = Figure(figsize=(8, 6), layout="constrained")
+        fig = Figure(figsize=(8, 6))
         FigureCanvasAgg(fig)
         draw(fig)
         fig.suptitle(label, fontsize=10)
+        _fit(fig, titled=True, **margins.get(name, {}))
         path = folder / name
-        fig.savefig(path, dpi=110)
+        fig.savefig(path, dpi=PLOT_DPI)
         paths.append(path)
     return paths
+
+
+PLOT_DPI = 90
+"""Resolution of the PNGs [dots per inch]: 8 x 6 in plots are 720 x 540 px, sharp on a
+page 62 rem wide, and quick to draw."""
+
+
+MARGINS = dict(left=0.11, right=0.97, bottom=0.13, top=0.88, wspace=0.3, hspace=0.45)
+"""Figure margins (fractions of the figure), set once by hand: a layout engine
+(tight or constrained) re-measures every label and costs more than the drawing."""
+
+
+def _fit(fig, titled: bool = False, **margins) -> None:
+    """Fixed margins, with room for a suptitle when ``titled``; ``margins`` override :data:`MARGINS`."""
+    fig.subplots_adjust(**{**MARGINS, "top": 0.86 if titled else MARGINS["top"], **margins})
 
 
 def _draw_reach_followers(fig, series: pd.DataFrame, tick_hours: float, summary: dict) -> None:
@@ -188,11 +205,18 @@ def _draw_shares_by_motivation(fig, summary: dict) -> None:
     names = [m for m in labels if m in by_type] + [m for m in by_type if m not in labels]
     shares = np.array([by_type[m]["shares"] for m in names], dtype=float)
     people = np.array([by_type[m]["people"] for m in names], dtype=float)
+    if not people.sum():            # the independent_cascade preset: nobody has a motivation
+        axes = fig.subplots()
+        axes.text(0.5, 0.5, "nobody in this run has a motivation type\n(the Independent Cascade preset)",
+                  ha="center", va="center", transform=axes.transAxes)
+        axes.set_axis_off()
+        return
     per_person = np.divide(shares, people, out=np.zeros_like(shares), where=people > 0)
     total, relative = fig.subplots(1, 2)
     total.bar(names, shares, color="tab:orange")
     total.set_title("Shares by motivation")
     total.set_ylabel("shares (events)")
+    _whole_numbers(total.yaxis)
     relative.bar(names, per_person, color="tab:purple")
     relative.set_title("Shares per person of the type")
     relative.set_ylabel("shares per person")
@@ -208,9 +232,12 @@ def _draw_cascade_sizes(fig, post_table: pd.DataFrame) -> None:
     axes.set_title("Cascade viewers: complementary CDF")
     axes.set_xlabel("people reached by a post (its cascade's viewers)")
     axes.set_ylabel("share of reached posts with size >= x")
-    if reached == 0:
-        axes.text(0.5, 0.5, "no post reached anyone", ha="center", va="center",
-                  transform=axes.transAxes)
+    if reached < 2:
+        axes.text(0.5, 0.5, "no post reached anyone" if reached == 0 else
+                  f"only one post reached anyone ({int(values[0]):,} people): no distribution to show",
+                  ha="center", va="center", transform=axes.transAxes)
+        axes.set_xticks([])
+        axes.set_yticks([])
         return
     axes.plot(values, at_least, marker="o", markersize=3, linewidth=1, color="tab:red")
     _log_axes(axes)
@@ -230,7 +257,7 @@ def _draw_cascade_sizes(fig, post_table: pd.DataFrame) -> None:
 # Figures for the page (PNG, embedded as base64)
 # --------------------------------------------------------------------------
 
-def _png(draw, size=(7.5, 3.6)) -> str:
+def _png(draw, size=(7.5, 3.6), **margins) -> str:
     """Draw on a fresh Agg figure and return it as a base64 PNG data URI."""
     import base64
     import io
@@ -238,11 +265,12 @@ def _png(draw, size=(7.5, 3.6)) -> str:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=size, layout="constrained")
+    fig = Figure(figsize=size)
     FigureCanvasAgg(fig)
     draw(fig)
+    _fit(fig, **margins)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    fig.savefig(buffer, format="png", dpi=PLOT_DPI)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -257,14 +285,33 @@ def _drawn(folder: Path | None, name: str) -> str | None:
 
 
 def _log_axes(axes) -> None:
-    """Log-log axes whose ticks read as plain numbers, without crowded minor labels."""
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
+    """Log-log axes whose ticks read as plain numbers at 1, 2, 5, 10, 20 ... (finer steps
+    when the data span less than a decade), so every axis has several labelled ticks."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
     axes.set_xscale("log")
     axes.set_yscale("log")
-    for axis in (axes.xaxis, axes.yaxis):
-        axis.set_major_formatter(ScalarFormatter())
+    plain = FuncFormatter(lambda value, _: f"{value:,.0f}" if value >= 1 else f"{value:.3g}")
+    axes.autoscale_view()
+    for axis, (low, high) in ((axes.xaxis, axes.get_xlim()), (axes.yaxis, axes.get_ylim())):
+        axis.set_major_locator(FixedLocator(_log_ticks(low, high)))
+        axis.set_major_formatter(plain)
         axis.set_minor_formatter(NullFormatter())
+
+
+def _log_ticks(low: float, high: float) -> list[float]:
+    """Round tick values within [low, high] on a log axis: 1-2-5 per decade, or
+    1-1.5-2-3-4-5-7 when that leaves fewer than three, evenly spaced round numbers when
+    even that does (a range within a factor of two)."""
+    from matplotlib.ticker import MaxNLocator
+
+    low, high = max(min(low, high), 1e-12), max(low, high)
+    decades = range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+    for steps in ((1, 2, 5), (1, 1.5, 2, 3, 4, 5, 7)):
+        ticks = [m * 10.0 ** k for k in decades for m in steps if low <= m * 10.0 ** k <= high]
+        if len(ticks) >= 3:
+            return ticks
+    return [t for t in MaxNLocator(nbins=4).tick_values(low, high) if low <= t <= high]
 
 
 def _whole_numbers(axis) -> None:
@@ -293,6 +340,9 @@ def _draw_attention(fig, timing: dict) -> None:
     twin = clock.twinx()
     twin.plot(shares.index, shares.to_numpy(), "o", color="tab:orange", label="shares")
     twin.set_ylabel("shares", color="tab:orange")
+    clock.set_ylim(bottom=0)
+    twin.set_ylim(bottom=0, top=max(float(shares.max()) if len(shares) else 0.0, 1.0) * 1.1)
+    _whole_numbers(twin.yaxis)
     for axes in (age, clock):
         axes.grid(alpha=0.3)
 
@@ -308,31 +358,19 @@ def _draw_distance(fig, place: dict) -> None:
     axes.grid(axis="y", alpha=0.3)
 
 
-def _draw_generations(fig, spread: dict, post_table: pd.DataFrame) -> None:
+def _draw_generations(fig, spread: dict) -> None:
     from matplotlib.ticker import NullFormatter
 
-    left, right = fig.subplots(1, 2)
+    left = fig.subplots()
     rows = spread["reach_by_generation"]
-    left.bar([r["generation"] for r in rows], [r["readings"] for r in rows], color="tab:purple")
+    left.bar([r["generation"] for r in rows], [r["people"] for r in rows], color="tab:purple")
     left.set_yscale("log")
     left.yaxis.set_minor_formatter(NullFormatter())
     _whole_numbers(left.xaxis)
-    left.set_xlabel("generation (0: the brand's own post)")
-    left.set_ylabel("people reached (log)")
-    left.set_title("Reach by cascade generation")
+    left.set_xlabel("generation (0: the brand's own post; 1: a friend's share of it; ...)")
+    left.set_ylabel("people (log)")
+    left.set_title("People reached, by the nearest generation that reached them")
     left.grid(alpha=0.3)
-    _draw_cascade_sizes_on(right, post_table)
-
-
-def _draw_cascade_sizes_on(axes, post_table: pd.DataFrame) -> None:
-    values, at_least, reached = cascade_size_ccdf(post_table)
-    axes.set_title("Cascade viewers (CCDF)")
-    axes.set_xlabel("people reached by a post")
-    axes.set_ylabel("share of posts >= x")
-    if reached:
-        axes.plot(values, at_least, marker="o", markersize=3, color="tab:red")
-        _log_axes(axes)
-    axes.grid(which="both", alpha=0.3)
 
 
 # --------------------------------------------------------------------------
@@ -352,7 +390,7 @@ def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: 
 
     import jinja2
 
-    from sim.analysis import analyse
+    from sim.analysis import analyse, is_independent_cascade
     from sim.rundir import read_network, read_scenario
 
     scenario = read_scenario(folder)
@@ -360,16 +398,18 @@ def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: 
     answers = analyse(run, summary, post_table, scenario, network, forest)
     tick_hours = float(run.meta.get("tick_hours", summary.get("tick_hours", 1.0)))
     timing, place, spread = answers.when, answers.where, answers.how
+    ic = is_independent_cascade(run)
     figures = {
         "reach": _drawn(folder, "reach_followers.png")
         or _png(lambda fig: _draw_reach_followers(fig, series, tick_hours, summary), size=(7.5, 4.5)),
-        "attention": _png(lambda fig: _draw_attention(fig, timing)),
-        "motivation": _drawn(folder, "shares_by_motivation.png")
-        or _png(lambda fig: _draw_shares_by_motivation(fig, summary)),
-        "cascades": _png(lambda fig: _draw_generations(fig, spread, post_table)),
+        "attention": _png(lambda fig: _draw_attention(fig, timing), left=0.09, right=0.92, bottom=0.15, wspace=0.35),
+        "motivation": None if ic else (_drawn(folder, "shares_by_motivation.png")
+                                       or _png(lambda fig: _draw_shares_by_motivation(fig, summary), bottom=0.25, wspace=0.35)),
+        "generations": _png(lambda fig: _draw_generations(fig, spread), size=(7.5, 3.0), bottom=0.17),
+        "sizes": _drawn(folder, "cascade_sizes.png") or _png(lambda fig: _draw_cascade_sizes(fig, post_table)),
     }
     if place.get("available") and place["by_distance"]:
-        figures["distance"] = _png(lambda fig: _draw_distance(fig, place), size=(7.5, 3.0))
+        figures["distance"] = _png(lambda fig: _draw_distance(fig, place), size=(7.5, 3.0), bottom=0.17)
 
     def pct(value) -> str:
         return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else _percent(value)
@@ -378,7 +418,12 @@ def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: 
         return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f}"
 
     def hours(value) -> str:
-        return "-" if value is None or math.isnan(value) else f"{value:g} h"
+        """Hours measured in whole ticks: 0 means within the tick of publication."""
+        if value is None or math.isnan(value):
+            return "-"
+        if value < tick_hours:
+            return "within the first hour" if tick_hours == 1 else f"within the first {tick_hours:g} h"
+        return f"{value:g} h"
 
     def clock(hour) -> str:
         return f"{int(hour):02d}:{int(round((hour % 1) * 60)):02d}"
@@ -390,7 +435,8 @@ def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: 
         s=summary, days=summary["ticks"] * tick_hours / 24.0, brands=run.brands,
         description=(scenario or {}).get("description", ""), people=answers.who, content=answers.what,
         timing=timing, place=place, motives=answers.why, spread=spread, size=answers.extent, figures=figures,
-        pct=pct, num=num, hours=hours, clock=clock)
+        pct=pct, num=num, hours=hours, clock=clock, ic=ic, tick_hours=tick_hours, cascades_shown=sum(
+            post_table["reach"] > 0))
 
 
 def write_html_report(folder: Path, run: RunLog, summary: dict, post_table: pd.DataFrame,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -62,6 +63,9 @@ def test_the_gif_has_several_frames_that_differ(animation):
     changed = [not np.array_equal(a, b) for a, b in zip(frames, frames[1:])]
     assert sum(changed) >= 2, "the cascade should grow over at least two ticks"
     assert not np.array_equal(frames[0], frames[-1])
+    distinct = len({frame.tobytes() for frame in frames})
+    said = int(re.search(r"(\d+) ticks? of", result.stdout).group(1))
+    assert said == distinct, result.stdout            # what it says is what the GIF shows
     with Image.open(folder / "frame.png") as frame:
         assert frame.size[0] > 300
 
@@ -85,3 +89,25 @@ def test_the_output_must_be_a_gif(animation, tmp_path):
 def test_a_missing_scenario_is_a_clear_error(tmp_path):
     result = sharesim("animate", tmp_path / "nope.yaml", "--out", tmp_path / "x.gif")
     assert result.returncode == 2 and "not found" in result.stderr
+
+
+def test_sharers_are_drawn_above_every_line_and_person():
+    from matplotlib.collections import LineCollection, PathCollection
+    from matplotlib.figure import Figure
+
+    from sim.animation import COLOURS, Cascade, draw_frame
+
+    # a hub (row 0) who passed the post to four friends; everyone within a small square
+    cascade = Cascade(post=0, kind="tip", published=1, read_at=np.array([1, 2, 2, 2, 2]),
+                      source=np.array([5, 0, 0, 0, 0]), shared_at=np.array([1, -1, -1, -1, -1]),
+                      people=np.arange(5), positions=np.array([[0, 0], [1, 0], [0, 1], [-1, 0], [0, -1], [2, 2]], float),
+                      edges=np.array([[0, 1], [0, 2], [0, 3], [0, 4]]), reach=5, tick_hours=1.0)
+    ax = Figure().add_subplot()
+    draw_frame(ax, cascade, 2)
+    lines = max(c.get_zorder() for c in ax.collections if isinstance(c, LineCollection))
+    people = [c for c in ax.collections if isinstance(c, PathCollection)]
+    hub = [c for c in people if len(c.get_offsets()) and tuple(c.get_offsets()[0]) == (0.0, 0.0)]
+    assert len(hub) == 1
+    assert hub[0].get_zorder() > lines
+    assert hub[0].get_zorder() > max(c.get_zorder() for c in people if c is not hub[0] and len(c.get_offsets()) > 1)
+    assert tuple(hub[0].get_facecolors()[0][:3]) == tuple(int(COLOURS["shared"][i:i + 2], 16) / 255 for i in (1, 3, 5))

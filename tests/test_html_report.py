@@ -127,10 +127,12 @@ def test_when_counts_hours_of_day(hand):
 def test_how_splits_reach_by_generation(hand):
     run, summary, table = hand
     spread = how(run, table, summary)
-    by_generation = {r["generation"]: r["readings"] for r in spread["reach_by_generation"]}
-    # post 0: p0, p1 from the brand (gen 0), p2 (1), p3 (2); post 1: p0, p4 (0), p5, p3 (1)
-    assert by_generation == {0: 4, 1: 3, 2: 1}
-    assert spread["direct_share"] == pytest.approx(4 / 8)
+    by_generation = {r["generation"]: r["people"] for r in spread["reach_by_generation"]}
+    # post 0: p0, p1 from the brand (gen 0), p2 (1), p3 (2); post 1: p0, p4 (0), p5, p3 (1);
+    # each person counted once, at the nearest generation: p0 p1 p4 at 0; p2 p5 p3 at 1
+    assert by_generation == {0: 3, 1: 3}
+    assert (spread["direct_people"], spread["people_reached"]) == (3, 6)
+    assert spread["direct_share"] == pytest.approx(3 / 6)      # people, not readings (4 of 8)
 
 
 def test_follower_distance_on_a_path():

@@ -22,6 +22,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -77,9 +78,13 @@ def chromium_page(url: str):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1150})
+            page = browser.new_page(viewport={"width": 1400, "height": 1050})
+            page.failed = []          # requests that failed or went to another host than 127.0.0.1
+            page.on("requestfailed", lambda request: page.failed.append(request.url))
+            page.on("request", lambda request: None if urlparse(request.url).hostname in (None, "127.0.0.1")
+                    or request.url.startswith("data:") else page.failed.append(request.url))
             page.goto(url)
-            page.get_by_text("Step: 0").wait_for(timeout=LOAD_TIMEOUT_MS)
+            page.get_by_text(re.compile(r"^Step: \d+$")).wait_for(timeout=LOAD_TIMEOUT_MS)
             yield page
         finally:
             browser.close()
@@ -101,8 +106,8 @@ def step(page, times: int = 1) -> None:
 
 
 def facts(page) -> str:
-    """The demo's line of facts: tick, reach, shares ... and the settings in effect."""
-    return page.locator("p", has_text=re.compile(r"Tick \d+ of \d+")).first.inner_text()
+    """The demo's facts: tick, reach, shares ..., the settings in effect and what is shown."""
+    return page.locator(".sharesim-facts").first.inner_text()
 
 
 def wait_until(condition, timeout: float = 30.0) -> bool:
@@ -122,23 +127,59 @@ def demo_page():
         yield page
 
 
+def first_post_tick() -> int:
+    """The tick of the demo's first post (the run starts the tick before it)."""
+    from sim.app import DemoModel
+
+    model = DemoModel()
+    return model.tick + 1
+
+
 def test_page_draws_the_network_and_the_charts(demo_page):
     drawn = wait_until(lambda: len(figures(demo_page)) == 4 and all(f["width"] > 200 for f in figures(demo_page)))
     assert drawn, f"expected 4 drawn figures (network, reach, shares by motivation, activity), got {figures(demo_page)}"
-    assert wait_until(lambda: "Tick 0 of 168" in facts(demo_page)), facts(demo_page)
+    start = first_post_tick() - 1
+    assert start > 0                                  # the quiet night has been run
+    assert wait_until(lambda: f"Tick {start} of 168" in facts(demo_page)), facts(demo_page)
     assert "1,000 people" in facts(demo_page)
+    assert "What you see" in facts(demo_page)         # the picture explained on screen
     for control in ("Posts per day", "How promotional the posts are", "Attention half-life (hours)",
                     "Motivation mix", "Network", "People", "Seed"):
         assert demo_page.get_by_text(control, exact=True).count() >= 1, control
 
 
-def test_step_advances_the_model_and_the_reach_chart(demo_page):
+def test_the_page_is_titled_readable_and_offline(demo_page):
+    from sim.app import DPI, TEXT_POINTS, NetworkFigure
+
+    assert demo_page.title().startswith("sharesim demo")
+    assert demo_page.get_by_text("Page 0", exact=True).filter(visible=True).count() == 0
+    shown = demo_page.locator("img").evaluate_all(
+        "images => images.map(i => ({natural: i.naturalWidth, width: i.clientWidth, height: i.clientHeight}))")
+    network = shown[0]
+    assert network["natural"] == NetworkFigure.SIZE[0] * DPI
+    assert network["width"] >= 600 and network["height"] >= 450, network    # fills its part of a 1,400 px window
+    for figure in shown:      # text drawn at TEXT_POINTS, scaled to the width shown: at least 10 px
+        assert TEXT_POINTS * DPI / 72 * figure["width"] / figure["natural"] >= 10, (figure, shown)
+    # slider values are shown without focus
+    labels = demo_page.locator(".v-slider__thumb-label").filter(visible=True)
+    assert labels.count() >= 6 and "3" in [t.strip() for t in labels.all_inner_texts()]
+    info = demo_page.get_by_text(re.compile(r"^reached \d+ · shares \d+$"))
+    assert info.count() == 1                          # the Information card says more than the step
+    assert demo_page.failed == [], demo_page.failed   # nothing from the internet, nothing failed
+
+
+def test_the_first_step_shows_a_post_being_read(demo_page):
     reach_chart = lambda: figures(demo_page)[1]["src"]   # noqa: E731  (network, then reach)
     others = [f["src"] for f in figures(demo_page)]
     before = reach_chart()
-    step(demo_page, 12)                                  # to noon of day 1: the brand has posted
-    assert wait_until(lambda: "Tick 12 of 168" in facts(demo_page)), facts(demo_page)
+    first = first_post_tick()
+    step(demo_page, 1)
+    assert wait_until(lambda: f"Tick {first} of 168" in facts(demo_page)), facts(demo_page)
+    reach = int(re.search(r"reach ([\d,]+)", facts(demo_page)).group(1).replace(",", ""))
+    assert reach > 0, "the first Step publishes the first post, and people read it"
     assert wait_until(lambda: reach_chart() != before), "the reach chart did not change after Step"
+    step(demo_page, 11)
+    assert wait_until(lambda: f"Tick {first + 11} of 168" in facts(demo_page)), facts(demo_page)
     redrawn = lambda: [f["src"] != o for f, o in zip(figures(demo_page), others)]   # noqa: E731
     assert wait_until(lambda: all(redrawn()[i] for i in (0, 1, 3))), \
         f"the network and the time charts are redrawn after Step: {redrawn()}"
@@ -156,11 +197,11 @@ def test_a_slider_and_reset_build_a_new_model(demo_page):
     demo_page.wait_for_timeout(500)                      # let the new value reach the server
     demo_page.get_by_role("button", name="Reset").click()
     assert wait_until(lambda: "4 posts per day" in facts(demo_page), timeout=60), facts(demo_page)
-    assert wait_until(lambda: "Tick 0 of 168" in facts(demo_page)), facts(demo_page)
-    demo_page.get_by_text("Step: 0", exact=True).wait_for(timeout=30_000)
+    assert wait_until(lambda: re.search(r"Tick \d+ of 168", facts(demo_page))
+                      and int(re.search(r"Tick (\d+)", facts(demo_page)).group(1)) < 12), facts(demo_page)
 
 
-def take_screenshot(path: Path, steps: int = 60) -> None:
+def take_screenshot(path: Path, steps: int = 50) -> None:
     """The README's picture of the demo, after ``steps`` ticks."""
     with demo_server() as url, chromium_page(url) as page:
         step(page, steps)
@@ -188,9 +229,28 @@ def test_the_dashboard_controls_build_the_model_they_say():
     assert model.table.half_life_hours[Motivation.ALTRUIST] == 48       # twice the ordinary 24 h
     assert model.table.half_life_hours[Motivation.TRENDSETTER] == 6     # trendsetters keep their 1:8
     assert len(model.sample) == 300 and model.positions.shape == (300, 2)
+    start = model.tick                                 # the quiet hours before the first post, run
+    assert start == min(plans[0].tick for plans in model.plans) - 1
     for _ in range(30):
         model.step()
-    assert model.tick == 30 and len(model.datacollector.get_model_vars_dataframe()) == 31
+    assert model.tick == start + 30 and len(model.datacollector.get_model_vars_dataframe()) == start + 31
+
+
+def test_the_demo_counts_people_as_the_summary_does():
+    from sim.app import DemoModel, person_states
+    from sim.metrics import summarize
+
+    model = DemoModel(posts_per_day=12, promotional=0.9, people=600, seed="5")
+    for _ in range(72):
+        model.step()
+    summary = summarize(model.run_log())
+    assert model.reach == summary["reach"]
+    assert int(model.followers.follows.sum()) == summary["followers_end"]
+    assert int(model.followers.unfollowed.sum()) == summary["unfollows"] > 0
+    assert model.hidden_followers() == summary["blinded"] > 0
+    assert model.shares_so_far == summary["shares"]
+    states = person_states(model)                   # each drawn person in exactly one state
+    assert sum(rows.astype(int) for rows in states.values()).tolist() == [1] * len(model.sample)
 
 
 def test_controls_left_alone_keep_the_starting_scenario_as_written(monkeypatch):
