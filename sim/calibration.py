@@ -401,7 +401,8 @@ def _sampler_class():
                 needed = n - accepted
                 rate = 1.0 if all_accepted else (accepted / evaluated if accepted else
                                                   (self.rate if evaluated == 0 else MIN_RATE))
-                size = int(min(remaining, max(needed, math.ceil(1.1 * needed / max(rate, MIN_RATE)))))
+                wanted = needed if all_accepted else max(needed, math.ceil(1.1 * needed / max(rate, MIN_RATE)))
+                size = int(min(remaining, wanted))
                 seeds = self.seeds.integers(2**32, size=size).tolist()
                 step = max(1, math.ceil(size / (4 * self.workers)))
                 jobs = [(task, seeds[i:i + step]) for i in range(0, size, step)]

@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--force", action="store_true",
                          help="replace the --out folder if it exists and sharesim wrote it")
         sub.add_argument("--quiet", action="store_true", help="print nothing but errors")
+        sub.add_argument("--posterior", type=Path, metavar="POSTERIOR.csv",
+                         help="a calibration's posterior.csv: each replication draws the parameters from it "
+                              "(by weight; the same draw for every strategy), so the intervals include what "
+                              "is not known about them")
     sweep.add_argument("--set", dest="settings", action="append", default=[], metavar="PATH=V1,V2,...",
                        help="a dotted scenario path and its values; give one or two")
     compare.set_defaults(command=lazy("experiment", "command_compare"))
