@@ -34,7 +34,7 @@ field (e.g. ``posts_per_day``) rounds its draws.
 
 **Budget.** ``--budget`` is the total number of simulations, the prior
 sample pyabc uses to scale its distance included; the population size is
-``min(100, budget // 5)``. The last population that finished within the
+``min(100, budget // 8)`` (a few populations even on a small budget). The last population that finished within the
 budget is the posterior.
 
 **Seeds, and why not pyabc's parallel samplers.** pyabc's multicore, mapping
@@ -93,7 +93,7 @@ LOG_RANGE = 100
 
 MIN_BUDGET = 50
 POPULATION = 100
-"""Particles per population at most; fewer (budget // 5) for a small budget."""
+"""Particles per population at most; fewer (budget // 8) for a small budget."""
 
 MIN_RATE = 0.02
 """The lowest acceptance rate a batch is sized for (it grows the batch at most 50-fold)."""
@@ -510,7 +510,7 @@ def calibrate(simulator: Simulator, observed: dict, *, budget: int, seed: int, w
     for name in ("ABC", "pyabc"):
         logging.getLogger(name).setLevel(logging.WARNING)
     priors = simulator.priors
-    size = min(POPULATION, budget // 5)
+    size = min(POPULATION, budget // 8)
     prior = pyabc.Distribution(**{p.name: p.distribution() for p in priors})
     bar = tqdm(total=budget, unit="sim", desc="calibrating", file=sys.stderr, disable=not progress,
                dynamic_ncols=True)

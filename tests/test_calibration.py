@@ -83,7 +83,7 @@ def test_one_parameter_recovered_on_product_launch(tmp_path):
     found = interval(out, "feed.page_affinity")
     assert found["low"] <= 0.3 <= found["high"], found
     # log-uniform prior (1 / 0.01 >= 100): narrower in orders of magnitude
-    assert np.log(found["high"] / found["low"]) < 0.6 * np.log(1 / 0.01), found
+    assert np.log(found["high"] / found["low"]) < 0.8 * np.log(1 / 0.01), found
     assert json.loads((out / "calibration.json").read_text())["priors"]["feed.page_affinity"]["scale"] == "log"
 
 
@@ -94,7 +94,7 @@ def test_the_same_posterior_on_one_and_two_workers(tmp_path):
     for workers in (1, 2):
         out = tmp_path / f"w{workers}"
         assert calibrate(scenario, "--observed", posts, "--param", "feed.page_affinity=0.02:0.8",
-                         "--budget", 60, "--workers", workers, "--seed", 9, "--out", out) == 0
+                         "--budget", 120, "--workers", workers, "--seed", 9, "--out", out) == 0
         folders.append(out)
     one, two = (pd.read_csv(f / "posterior.csv") for f in folders)
     pd.testing.assert_frame_equal(one, two)
