@@ -73,10 +73,38 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--force", action="store_true",
                          help="replace the --out folder if it exists and sharesim wrote it")
         sub.add_argument("--quiet", action="store_true", help="print nothing but errors")
+        sub.add_argument("--posterior", type=Path, metavar="POSTERIOR.csv",
+                         help="a calibration's posterior.csv: each replication draws the parameters from it "
+                              "(by weight; the same draw for every strategy), so the intervals include what "
+                              "is not known about them")
     sweep.add_argument("--set", dest="settings", action="append", default=[], metavar="PATH=V1,V2,...",
                        help="a dotted scenario path and its values; give one or two")
     compare.set_defaults(command=lazy("experiment", "command_compare"))
     sweep.set_defaults(command=lazy("experiment", "command_sweep"))
+
+    # --- calibrate (sim/calibration.py) ---
+    calibrate = commands.add_parser(
+        "calibrate", help="fit scenario parameters to a brand's own posts and followers (ABC-SMC, pyabc)",
+        description="Fit the named scenario parameters to observed posts (and daily followers) with "
+                    "approximate Bayesian computation; writes calibration.json, posterior.csv, "
+                    "posterior.png and calibrated.yaml.")
+    calibrate.add_argument("scenario", type=Path, help="a scenario YAML file")
+    calibrate.add_argument("--observed", type=Path, required=True, metavar="POSTS.csv",
+                           help="one row per post with columns reach and shares (impressions optional); "
+                                "a run folder's posts.csv works")
+    calibrate.add_argument("--followers", type=Path, metavar="DAILY.csv", help="the brand's followers: day,followers")
+    calibrate.add_argument("--param", action="append", default=[], metavar="PATH=LOW:HIGH",
+                           help="a dotted scenario path and its prior range; log-uniform when LOW > 0 and "
+                                "HIGH/LOW >= 100; repeat for more")
+    calibrate.add_argument("--budget", type=int, default=1000, help="simulations in all (default 1,000)")
+    calibrate.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
+    calibrate.add_argument("--scheduler", help="a Dask distributed scheduler, tcp://HOST:PORT")
+    calibrate.add_argument("--seed", type=int, help="seeds every draw (default: the scenario's seed)")
+    calibrate.add_argument("--out", type=Path, required=True, help="the calibration folder to write")
+    calibrate.add_argument("--force", action="store_true",
+                           help="replace the --out folder if it exists and sharesim wrote it")
+    calibrate.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    calibrate.set_defaults(command=lazy("calibration", "command_calibrate"))
 
     # --- teaching: demo, lesson, animate (sim/app.py, sim/lessons.py, sim/animation.py) ---
     demo = commands.add_parser("demo", help="the interactive teaching demo in the browser")

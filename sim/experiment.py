@@ -105,6 +105,7 @@ class Experiment:
     baseline: str
     seed: int
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    posterior: Any = None
 
     @property
     def parameters(self) -> list[str]:
@@ -118,11 +119,18 @@ class Experiment:
         Each strategy's scenario is serialised once, not once per replication.
         """
         seeds = replication_seeds(self.seed, count)
+        draws = [self.posterior.draw(seed) for seed in seeds] if self.posterior is not None else None
         tasks = []
         for index, (strategy, scenario) in enumerate(self.scenarios.items()):
-            prints = fingerprints(scenario, seeds)
-            for replication, (seed, print_) in enumerate(zip(seeds, prints)):
-                tasks.append(Replication(strategy, index, replication, seed, scenario, str(self.source), print_))
+            if draws is None:
+                prints = fingerprints(scenario, seeds)
+                for replication, (seed, print_) in enumerate(zip(seeds, prints)):
+                    tasks.append(Replication(strategy, index, replication, seed, scenario, str(self.source), print_))
+                continue
+            for replication, (seed, draw) in enumerate(zip(seeds, draws)):
+                drawn = with_overrides(scenario, draw, f"--posterior {self.posterior.source}")
+                tasks.append(Replication(strategy, index, replication, seed, drawn, str(self.source),
+                                         fingerprint(drawn, seed), draw))
         return tasks
 
 
@@ -283,6 +291,7 @@ class Replication(NamedTuple):
     scenario: dict      # resolved scenario data
     source: str         # the scenario's file, for messages and relative paths
     fingerprint: str    # scenario and seed; a resumed experiment must match
+    draw: dict = {}     # the posterior draw applied (path -> value), if any; part of ``scenario``
 
     @property
     def file_name(self) -> str:
@@ -324,7 +333,7 @@ def run_replication(task: Replication) -> dict:
     summary = summarize(result.log)
     summary["net_followers"] = summary["followers_end"] - summary["followers_start"]
     return {"strategy": task.strategy, "replication": task.replication, "seed": task.seed,
-            **{metric: summary[metric] for metric in RECORDED}, "fingerprint": task.fingerprint}
+            **{metric: summary[metric] for metric in RECORDED}, **task.draw, "fingerprint": task.fingerprint}
 
 
 def run_replications(experiment: Experiment, count: int, folder: Path, *, workers: int = 1,
@@ -922,12 +931,30 @@ def write_outputs(comparison: Comparison, table: pd.DataFrame, folder: Path,
 
 def command_compare(args) -> int:
     """``sharesim compare STRATEGIES``: paired replications of each strategy."""
-    return run_experiment(load_strategies(args.strategies), args)
+    return run_experiment(with_posterior(load_strategies(args.strategies), args), args)
 
 
 def command_sweep(args) -> int:
     """``sharesim sweep SCENARIO --set PATH=V1,V2,...``: one or two parameters."""
-    return run_experiment(sweep_experiment(args.scenario, args.settings), args)
+    return run_experiment(with_posterior(sweep_experiment(args.scenario, args.settings), args), args)
+
+
+def with_posterior(experiment: Experiment, args) -> Experiment:
+    """The experiment with ``--posterior``'s draws, checked against every strategy, if given."""
+    path = getattr(args, "posterior", None)
+    if path is None:
+        return experiment
+    from dataclasses import replace
+
+    from .calibration import check_posterior, load_posterior
+
+    posterior = load_posterior(path)
+    check_posterior(posterior, experiment.scenarios, experiment.source)
+    if not getattr(args, "quiet", False):
+        print(f"sharesim: each replication draws {', '.join(posterior.paths)} from {path} "
+              f"({len(posterior.draws)} draws, by weight); replication i of every strategy uses the same draw",
+              file=sys.stderr)
+    return replace(experiment, posterior=posterior)
 
 
 def run_experiment(experiment: Experiment, args) -> int:

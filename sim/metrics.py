@@ -514,6 +514,21 @@ def timeseries(run: RunLog, events: EventArrays | None = None) -> pd.DataFrame:
     }, columns=list(TIMESERIES_COLUMNS))
 
 
+def daily_followers(run: RunLog, brand: int = 0) -> np.ndarray:
+    """Followers of ``brand`` at the start (index 0) and at the end of each whole day of the run."""
+    events = EventArrays.of(run)
+    ticks_per_day = max(1, int(round(24 / float(run.meta.get("tick_hours", 1.0)))))
+    days = run.ticks // ticks_per_day
+    mine = events.brand == brand
+    day = (events.tick - 1) // ticks_per_day           # tick t's events happen during day (t-1)//ticks_per_day
+    change = np.zeros(days + 1, dtype=np.int64)
+    for kind, sign in ((EventKind.FOLLOW, 1), (EventKind.UNFOLLOW, -1)):
+        which = events.where(kind) & mine & (day < days)
+        change[1:] += sign * np.bincount(np.maximum(day[which], 0), minlength=days)[:days]
+    start = int(run.followers_start(brand).sum()) if brand < len(run.brands) else 0
+    return start + np.cumsum(change)
+
+
 # --------------------------------------------------------------------------
 # Summary
 # --------------------------------------------------------------------------

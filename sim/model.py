@@ -49,7 +49,7 @@ from .motivations import (
     profiles_with,
     study_mix,
 )
-from .network import SocialGraph, build_network
+from .network import SocialGraph, build_network, skip_network_draws
 from .scenario import Scenario
 
 FEED_MEMORY_HOURS = 72.0
@@ -94,9 +94,15 @@ class SharingModel(mesa.Model):
         scenario: a validated :class:`sim.scenario.Scenario`.
         seed: overrides the scenario's seed; one seed fixes every random draw.
         source: the scenario's file name, for error messages.
+        graph: a network to play on instead of drawing one (e.g. from
+            :func:`sim.network.shared_network`); the people, the posts and
+            every later draw still come from ``seed``: the generator skips the
+            network's draws, so the graph a run with ``seed`` would draw gives
+            exactly that run.
     """
 
-    def __init__(self, scenario: Scenario, seed: int | None = None, source: str = "scenario") -> None:
+    def __init__(self, scenario: Scenario, seed: int | None = None, source: str = "scenario",
+                 graph: SocialGraph | None = None) -> None:
         seed = scenario.seed if seed is None else int(seed)
         super().__init__(rng=seed)
         self.seed = seed
@@ -105,7 +111,11 @@ class SharingModel(mesa.Model):
         self.profiles = profiles_with({k: v.model_dump() for k, v in scenario.motivations.items()})
         self.table = MotivationTable.from_profiles(self.profiles)
 
-        self.graph: SocialGraph = build_network(scenario.network, scenario.population.size, self.rng, source)
+        if graph is None:
+            graph = build_network(scenario.network, scenario.population.size, self.rng, source)
+        else:
+            skip_network_draws(graph, self.rng)
+        self.graph: SocialGraph = graph
         self.population = self.graph.size
         self._make_people()
         self._make_brands(source)

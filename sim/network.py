@@ -93,6 +93,40 @@ def build_network(network, population_size: int | None, rng: np.random.Generator
     return _with_ties(matrix, network, rng, community)
 
 
+def skip_network_draws(graph: SocialGraph, rng: np.random.Generator) -> None:
+    """Draw from ``rng`` what :func:`build_network` draws for ``graph`` (the generator's
+    seed and two numbers per tie), so ``rng`` ends where building the graph would leave it."""
+    rng.integers(2**31 - 1)
+    rng.random(graph.ties)
+    rng.random(graph.ties)
+
+
+SHARED_GRAPHS = 4
+"""Graphs :func:`shared_network` keeps per process (a calibration needs one)."""
+
+_shared: dict[tuple, SocialGraph] = {}
+
+
+def shared_network(network, population_size: int | None, seed: int, source="scenario") -> SocialGraph:
+    """The graph a run of this scenario with ``seed`` plays on, built once per process.
+
+    Exactly ``build_network(network, population_size, default_rng(seed))``,
+    the first thing :class:`sim.model.SharingModel` draws, so a model given
+    this graph plays on the same network as a run with ``seed``. Kept by
+    (network section, population size, seed), at most :data:`SHARED_GRAPHS`
+    of them: a calibration that varies only behaviour builds it once; one
+    that varies the network builds each graph it needs, as a run would.
+    """
+    key = (repr(network.model_dump(mode="json")), population_size, int(seed))
+    graph = _shared.get(key)
+    if graph is None:
+        graph = build_network(network, population_size, np.random.default_rng(int(seed)), source)
+        if len(_shared) >= SHARED_GRAPHS:
+            _shared.pop(next(iter(_shared)))
+        _shared[key] = graph
+    return graph
+
+
 def generate(network, n: int, seed: int) -> tuple[nx.Graph, np.ndarray | None]:
     """An undirected graph of ``n`` people from the NetworkX generator the scenario names.
 

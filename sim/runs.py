@@ -36,8 +36,9 @@ class RunResult:
 
 
 def simulate(scenario: Scenario, seed: int | None = None, source: str = "scenario",
-             progress: bool = False) -> RunResult:
-    """Build the model for a scenario and run all its ticks."""
+             progress: bool = False, graph=None) -> RunResult:
+    """Build the model for a scenario and run all its ticks (on ``graph``, if given: see
+    :class:`sim.model.SharingModel`; the independent_cascade preset always draws its own)."""
     if scenario.model == "independent_cascade":
         from .cascade import run_cascade
 
@@ -46,7 +47,7 @@ def simulate(scenario: Scenario, seed: int | None = None, source: str = "scenari
                          graph=getattr(run, "graph", None))
     from .model import SharingModel
 
-    model = SharingModel(scenario, seed=seed, source=source)
+    model = SharingModel(scenario, seed=seed, source=source, graph=graph)
     bar = None
     if progress:
         from tqdm import tqdm
