@@ -5,6 +5,7 @@ network, and posterior draws carried into compare."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
