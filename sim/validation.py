@@ -84,9 +84,10 @@ class Suite:
     progress: Callable[[str], None] | None = None
     _cache: dict = field(default_factory=dict)
 
-    def seeds(self, base: int) -> list[int]:
-        """Independent child seeds of ``base`` (see sim.stats.replication_seeds)."""
-        return replication_seeds(base, self.replications)
+    def seeds(self, base: int, count: int | None = None) -> list[int]:
+        """Independent child seeds of ``base`` (see sim.stats.replication_seeds); the first
+        ``replications`` are the same whatever ``count``, so every check shares them."""
+        return replication_seeds(base, count or self.replications)
 
     def sized(self, data: dict) -> dict:
         """A scenario mapping resized to the suite's population and days."""
@@ -101,16 +102,18 @@ class Suite:
         """A population of ``default`` people at full size, scaled as the suite scales 10,000."""
         return default if self.population is None else max(1000, default * self.population // 10_000)
 
-    def runs(self, key: str, scenario: Scenario, base_seed: int) -> list[Measured]:
-        """The replications of one scenario (cached under ``key``)."""
+    def runs(self, key: str, scenario: Scenario, base_seed: int, count: int | None = None) -> list[Measured]:
+        """The replications of one scenario (cached under ``key``); ``count`` of them, default ``replications``."""
         from .metrics import post_metrics, summarize
         from .runs import simulate
 
+        count = count or self.replications
+        key = f"{key} x{count}"
         if key not in self._cache:
             if self.progress:
-                self.progress(f"running {scenario.name} x{self.replications}")
+                self.progress(f"running {scenario.name} x{count}")
             measured = []
-            for seed in self.seeds(base_seed):
+            for seed in self.seeds(base_seed, count):
                 log = simulate(scenario, seed=seed).log
                 posts = post_metrics(log)
                 measured.append(Measured(log, posts, summarize(log, posts)))
@@ -140,6 +143,8 @@ class World:
     ready: dict[str, dict]
     folder: Path
     overrides: dict = field(default_factory=dict)
+    more_replications: int = 1
+    """A noisy check runs this many times the suite's replications (its intervals shrink with them)."""
 
     def runs(self, base: str, changes: dict | None = None) -> list[Measured]:
         """Replications of ready scenario ``base`` with ``changes``, then the world's overrides,
@@ -149,7 +154,8 @@ class World:
         data = with_overrides(self.suite.sized(self.ready[base]), merged, f"validation variant of {base}")
         data["name"] = base if not merged else f"{base}-variant"
         scenario = scenario_from_dict(data, source=f"{base} (validation variant)")
-        return self.suite.runs(key, scenario, self.ready[base].get("seed", 0))
+        return self.suite.runs(key, scenario, self.ready[base].get("seed", 0),
+                               self.suite.replications * self.more_replications)
 
     def names(self) -> list[str]:
         return list(self.ready)
@@ -412,6 +418,7 @@ class Definition:
     measure: Callable[[World], object]
     control: Control
     set_by: str = ""
+    more_replications: int = 1
 
 
 CHECKS: list[Definition] = [
@@ -419,7 +426,7 @@ CHECKS: list[Definition] = [
     Definition(5, "5", "calibration", "shares per post per follower, every ready scenario",
                Band(0.00002, 0.0005, "0.002% to 0.05%"), "Rival IQ 2023; J. Advertising Research 2015", "percent",
                _over_ready(shares_per_follower, FRACTION), SHARING_X100,
-               set_by="the types' share_probability"),
+               set_by="the types' share_probability", more_replications=3),
     Definition(6, "6a", "calibration", "followers a brand post reaches from the page, every ready scenario",
                Band(0.02, 0.20, "2% to 20%"), "industry figures, Facebook pages 2012-2014", "percent",
                _over_ready(organic_reach, FRACTION), NO_LIMITED_ATTENTION,
@@ -466,13 +473,13 @@ CHECKS: list[Definition] = [
     Definition(9, "9a", "held_out", "one-type populations: shares per 1,000 readings, own kind minus best other",
                Band(0, math.inf, "> 0, every type"), "Beyond 2012; docs/domain.md §1", "per_1000",
                _own_kind_margin, Control("all types alike (respond to useful only)",
-                                         every_type("responds_to", {"useful": 1.0}))),
+                                         every_type("responds_to", {"useful": 1.0})), more_replications=3),
     Definition(9, "9b", "held_out", "all altruists: shares per 1,000 readings of provocative posts",
                Band(0, math.inf, "> 0"), "Beyond 2012 (mixed motives)", "per_1000",
                _altruists_share_provocative, Control("one motive each", {"population.secondary_motivations": 0.0})),
     Definition(9, "9c", "held_out", "shares lost to decay (vs no decay): trendsetters minus altruists",
                Above(), "Beyond 2012 (trendsetters share what is new)", "percent",
-               _trendsetters_lose_more, NO_DECAY),
+               _trendsetters_lose_more, NO_DECAY, more_replications=3),
 ]
 """Every check of docs/validation-targets.md, in the order the table prints them."""
 
@@ -572,8 +579,9 @@ def run_checks(suite: Suite, folder: Path = SCENARIOS, codes: list[str] | None =
     for definition in CHECKS:
         if codes is not None and definition.code not in codes:
             continue
-        model = evaluate(definition, World(suite, ready, folder))
-        control = evaluate(definition, World(suite, ready, folder, definition.control.overrides))
+        more = definition.more_replications
+        model = evaluate(definition, World(suite, ready, folder, more_replications=more))
+        control = evaluate(definition, World(suite, ready, folder, definition.control.overrides, more))
         checks.append(Check(definition, model, control))
     return checks
 
