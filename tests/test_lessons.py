@@ -166,3 +166,11 @@ def test_variant_changes_name_their_place_when_wrong():
     assert data["brands"][0]["campaign"]["posts_per_day"] == 3
     with pytest.raises(InputError, match=r"brands\.3: no such item"):
         with_overrides(data, {"brands.3.campaign.posts_per_day": 1}, "x")
+
+
+def test_readme_quotes_what_each_lesson_shows(ran):
+    from tests.lesson_figures import FIGURES, cell_in_readme
+
+    for number, (analysis, figures) in FIGURES.items():
+        assert cell_in_readme(number) == figures(ran[analysis][0].facts), \
+            f"lesson {number}: README differs from the run; rerun python tests/lesson_figures.py"
