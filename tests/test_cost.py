@@ -13,10 +13,13 @@ from sim.scenario import load_scenario
 from tests.conftest import ROOT
 
 MEASURE = """
-import resource, sys
+import re, sys
+from pathlib import Path
 from sim.cli import main
 status = main(["run", sys.argv[1], "--out", sys.argv[2], "--quiet"])
-print(status, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+# VmHWM: this process's peak resident memory since exec (ru_maxrss would count the forked parent's too)
+peak = int(re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1)) * 1024
+print(status, peak)
 """
 
 
