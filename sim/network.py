@@ -74,7 +74,61 @@ def build_network(network, population_size: int | None, rng: np.random.Generator
 
     ``network`` is the scenario's ``network`` section; ``rng`` the model's
     generator, from which the generator's seed and every mark are drawn.
+
+    After :func:`remember_last_graph`, the last graph built in this process is
+    remembered, keyed on the network section, the population size and the
+    generator's state: many runs of one scenario with the same seed (a
+    sensitivity analysis, a calibration) build it once. A remembered graph is
+    returned read-only, and ``rng`` is left in the state building it would leave.
     """
+    key = _memo_key(network, population_size, rng) if _LAST_BUILT.get("on") else None
+    if key is not None and _LAST_BUILT.get("key") == key:
+        rng.bit_generator.state = _LAST_BUILT["state"]
+        return _LAST_BUILT["graph"]
+    graph = _build(network, population_size, rng, source)
+    if key is not None and graph.ties <= MEMO_TIES:
+        for array in (graph.indptr, graph.indices, graph.close, graph.professional, graph.community):
+            if array is not None:
+                array.flags.writeable = False
+        _LAST_BUILT.update(key=key, state=rng.bit_generator.state, graph=graph)
+    return graph
+
+
+MEMO_TIES = 20_000_000
+"""Graphs with more ties than this (about 120 MB) are not remembered."""
+
+_LAST_BUILT: dict = {}
+"""Whether graphs are remembered ("on"), and the last one built: key, generator state after, graph."""
+
+
+def remember_last_graph(on: bool = True) -> None:
+    """Remember (or stop remembering and forget) the last graph this process built."""
+    if on and _LAST_BUILT.get("on"):
+        return
+    _LAST_BUILT.clear()
+    _LAST_BUILT["on"] = on
+
+
+def _memo_key(network, population_size, rng: np.random.Generator) -> str | None:
+    """What a built graph depends on, as text; an edge list adds its file's size and time."""
+    import json
+    import os
+
+    if not hasattr(network, "model_dump"):
+        return None
+    data = {"network": network.model_dump(mode="json"), "size": population_size,
+            "state": rng.bit_generator.state}
+    if network.generator == "edge_list":
+        try:
+            info = os.stat(network.path)
+        except (OSError, TypeError):
+            return None
+        data["file"] = [info.st_size, info.st_mtime_ns]
+    return json.dumps(data, sort_keys=True, default=str)
+
+
+def _build(network, population_size: int | None, rng: np.random.Generator, source) -> SocialGraph:
+    """Build the graph (see :func:`build_network`)."""
     seed = int(rng.integers(2**31 - 1))
     if network.generator == "edge_list":
         matrix = read_edge_list(network.path, directed=network.directed)
