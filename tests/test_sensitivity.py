@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
 
 import numpy as np
@@ -20,7 +21,7 @@ from sim.metrics import summarize
 from sim.network import build_network, remember_last_graph
 from sim.runs import simulate
 from sim.scenario import Network
-from tests.conftest import SMALL, small_scenario
+from tests.conftest import ROOT, SMALL, small_scenario
 
 SCREENED = copy.deepcopy(SMALL) | {"population": {"size": 1500}}
 """1,500 people, 3 days: a run takes a fraction of a second."""
@@ -191,3 +192,65 @@ def test_parameter_ranges_are_checked_at_both_ends(tmp_path):
     path = scenario_file(tmp_path, QUICK)
     with pytest.raises(InputError, match=r"at LOW \(0\).*sessions_per_day"):
         sensitivity.build_analysis(path, ["population.sessions_per_day=0:4"])
+
+
+# --------------------------------------------------------------------------
+# docs/model.md's Morris table is the committed screening's CSV
+
+DOC = ROOT / "docs" / "model.md"
+SCREENING = ROOT / "docs" / "sensitivity" / "product_launch_morris.csv"
+SECTION = "## What drives the results (Morris screening)"
+
+
+def doc_figure(value: float) -> str:
+    """How the doc writes a figure: thousands without decimals, tens with one, else 3 significant digits."""
+    size = abs(value)
+    return f"{value:,.0f}" if size >= 100 else f"{value:.1f}" if size >= 10 else f"{value:.3g}"
+
+
+def screening_section() -> str:
+    text = DOC.read_text(encoding="utf-8")
+    assert SECTION in text
+    section = text.split(SECTION, 1)[1]
+    return section.split("\n## ", 1)[0]
+
+
+def test_the_docs_morris_table_is_the_committed_screening():
+    section = screening_section()
+    table = pd.read_csv(SCREENING)
+    rows = [[cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+            for line in section.splitlines() if line.startswith("| ") and not line.startswith("| output")]
+    shown = {}
+    for output, rank, parameter, interval, mu, sigma in rows:
+        found = table[(table["output"] == output) & (table["parameter"] == parameter)]
+        assert len(found) == 1, (output, parameter)
+        row = found.iloc[0]
+        assert int(rank) == row["rank"]
+        assert interval == f"{doc_figure(row['mu_star'])} ± {doc_figure(row['mu_star_conf'])}"
+        assert (mu, sigma) == (doc_figure(row["mu"]), doc_figure(row["sigma"]))
+        shown.setdefault(output, []).append(int(rank))
+    assert set(shown) == set(table["output"])
+    assert all(ranks == [1, 2, 3, 4, 5] for ranks in shown.values())     # the top five of each output
+
+    barely = section.split("**Barely matters**", 1)[1].split("\n\n", 1)[0]
+    named = set(re.findall(r"`([a-z_.0-9]+\.[a-z_.0-9]+)`", barely))
+    share_of_top = table["mu_star"] / table.groupby("output")["mu_star"].transform("max")
+    expected = {p for p, share in share_of_top.groupby(table["parameter"]) if (share < 0.05).all()}
+    assert named == expected and expected
+
+
+def test_the_docs_command_is_the_one_that_made_the_screening():
+    section = screening_section()
+    command = section.split("```", 2)[1]
+    ranges = dict(re.findall(r"--param ([\w.]+)=([\d.:]+)", command))
+    table = pd.read_csv(SCREENING).drop_duplicates("parameter").set_index("parameter")
+    assert set(ranges) == set(table.index)
+    for parameter, bounds in ranges.items():
+        low, high = map(float, bounds.split(":"))
+        assert (low, high) == (table.loc[parameter, "low"], table.loc[parameter, "high"])
+    outputs = re.search(r"--outputs ([\w,]+)", command).group(1).split(",")
+    assert outputs == list(dict.fromkeys(pd.read_csv(SCREENING)["output"]))
+    trajectories = int(re.search(r"-N (\d+)", command).group(1))
+    assert f"{trajectories} trajectories of {len(ranges) + 1}" in " ".join(section.split())
+    sensitivity.build_analysis(ROOT / "scenarios" / "product_launch.yaml",
+                               [f"{p}={b}" for p, b in ranges.items()], outputs=",".join(outputs), n=trajectories)
