@@ -12,6 +12,7 @@ contact (a careerist's audience).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import networkx as nx
@@ -107,6 +108,18 @@ def remember_last_graph(on: bool = True) -> None:
         return
     _LAST_BUILT.clear()
     _LAST_BUILT["on"] = on
+
+
+@contextmanager
+def remembering_graphs():
+    """Remember the last graph within the block; afterwards, as before it."""
+    was = bool(_LAST_BUILT.get("on"))
+    remember_last_graph(True)
+    try:
+        yield
+    finally:
+        if not was:
+            remember_last_graph(False)
 
 
 def _memo_key(network, population_size, rng: np.random.Generator) -> str | None:

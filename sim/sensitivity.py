@@ -141,7 +141,7 @@ def run_sample(task: SamplePoint) -> dict:
     from .network import remember_last_graph
     from .runs import simulate
 
-    remember_last_graph()           # the same network for every run that does not change it
+    remember_last_graph()           # a worker builds the network once while no parameter changes it
     try:
         scenario = scenario_from_dict(task.scenario, source=task.source)
         result = simulate(scenario, seed=task.seed, source=task.source)
@@ -271,15 +271,17 @@ def simulate_design(analysis: Analysis, design: np.ndarray, *, workers: int = 1,
     from tqdm import tqdm
 
     from .experiment import execute
+    from .network import remembering_graphs
 
     tasks = analysis.tasks(design)
     values = np.full((len(design), analysis.replications, len(analysis.outputs)), np.nan)
     bar = tqdm(total=len(tasks), unit="run", desc=f"{analysis.name} {analysis.method}", file=sys.stderr,
                disable=not progress, dynamic_ncols=True)
     try:
-        for task, record in execute(tasks, workers=workers, scheduler=scheduler, run=run_sample):
-            values[task.sample, task.replication] = [record[o] for o in analysis.outputs]
-            bar.update(1)
+        with remembering_graphs():          # in this process; run_sample turns it on in workers
+            for task, record in execute(tasks, workers=workers, scheduler=scheduler, run=run_sample):
+                values[task.sample, task.replication] = [record[o] for o in analysis.outputs]
+                bar.update(1)
     finally:
         bar.close()
     return values.mean(axis=1)

@@ -108,14 +108,37 @@ def test_sobol_gives_first_and_total_indices_and_zero_for_an_inert_parameter(tmp
         assert inert["ST"] == 0 and inert["S1"] == 0
 
 
-def test_one_and_two_workers_give_the_same_files(tmp_path, capsys):
+def test_one_and_two_workers_and_dask_give_the_same_files(tmp_path, capsys):
+    from dask.distributed import LocalCluster
+
     path = scenario_file(tmp_path, QUICK)
     args = [path, "--param", "brands.0.campaign.posts_per_day=1:6", "--param", "feed.page_affinity=0.05:0.3",
-            "-N", 2, "--outputs", "reach,shares,hides", "--quiet"]
+            "-N", 2, "--replications", 2, "--outputs", "reach,shares,hides", "--quiet"]
     assert run_cli(capsys, *args, "--out", tmp_path / "one")[0] == 0
     assert run_cli(capsys, *args, "--workers", 2, "--out", tmp_path / "two")[0] == 0
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        assert run_cli(capsys, *args, "--scheduler", cluster.scheduler_address, "--out", tmp_path / "dask")[0] == 0
     for name in ("sensitivity.csv", "samples.csv", "sensitivity.json"):
-        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+        one = (tmp_path / "one" / name).read_bytes()
+        assert one == (tmp_path / "two" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes()
+    reach = pd.read_csv(tmp_path / "one" / "samples.csv")["reach"]
+    assert len(reach) == 6 and reach.nunique() > 1
+
+
+def test_replications_average_paired_seeds(tmp_path):
+    """--replications R: each design point is the mean over the same R seeds (replication_seeds)."""
+    from sim.stats import replication_seeds
+
+    path = scenario_file(tmp_path, QUICK)
+    analysis = sensitivity.build_analysis(path, ["brands.0.campaign.posts_per_day=1:6"], n=2, replications=3,
+                                          outputs="reach")
+    design = analysis.design()
+    results = sensitivity.simulate_design(analysis, design)
+    scenario = small_scenario(duration_days=1, population__size=300,
+                              brands__0__campaign__posts_per_day=float(design[0, 0]))
+    runs = [summarize(simulate(scenario, seed=seed).log)["reach"] for seed in replication_seeds(QUICK["seed"], 3)]
+    assert results[0, 0] == pytest.approx(np.mean(runs), abs=0) and len(set(runs)) > 1
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -254,3 +277,14 @@ def test_the_docs_command_is_the_one_that_made_the_screening():
     assert f"{trajectories} trajectories of {len(ranges) + 1}" in " ".join(section.split())
     sensitivity.build_analysis(ROOT / "scenarios" / "product_launch.yaml",
                                [f"{p}={b}" for p, b in ranges.items()], outputs=",".join(outputs), n=trajectories)
+
+
+def test_an_analysis_in_this_process_leaves_graphs_unremembered_after_it(tmp_path):
+    import sim.network
+
+    path = scenario_file(tmp_path, QUICK)
+    analysis = sensitivity.build_analysis(path, ["feed.page_affinity=0.05:0.3"], n=2, outputs="reach")
+    sensitivity.simulate_design(analysis, analysis.design())
+    first = build_network(Network(), 500, np.random.default_rng(1))
+    assert build_network(Network(), 500, np.random.default_rng(1)) is not first
+    assert not sim.network._LAST_BUILT.get("on")
