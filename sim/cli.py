@@ -105,6 +105,32 @@ def build_parser() -> argparse.ArgumentParser:
                            help="replace the --out folder if it exists and sharesim wrote it")
     calibrate.add_argument("--quiet", action="store_true", help="print nothing but errors")
     calibrate.set_defaults(command=lazy("calibration", "command_calibrate"))
+    # --- sensitivity (sim/sensitivity.py) ---
+    sensitivity = commands.add_parser(
+        "sensitivity", help="what drives the results: Morris or Sobol sensitivity of scenario parameters (SALib)",
+        description="Vary scenario parameters over ranges (every run with the same seed) and rank how much "
+                    "each moves the outputs. Writes sensitivity.csv, samples.csv, sensitivity.json and a "
+                    "ranking plot per output.")
+    sensitivity.add_argument("scenario", type=Path, help="a scenario YAML file")
+    sensitivity.add_argument("--param", dest="params", action="append", default=[], metavar="PATH=LOW:HIGH",
+                             help="a dotted scenario path and its range, e.g. fatigue.act_probability=0.05:0.3; "
+                                  "repeat for each parameter")
+    sensitivity.add_argument("--method", choices=("morris", "sobol"), default="morris",
+                             help="morris (elementary effects, N (k+1) runs; default) or sobol (Saltelli, N (k+2) runs)")
+    sensitivity.add_argument("--outputs", help="comma-separated numeric keys of the run summary "
+                                               "(default reach,shares,unfollow_rate)")
+    sensitivity.add_argument("-N", dest="n", type=int,
+                             help="Morris trajectories (default 10) or Sobol base samples, a power of 2 (default 64)")
+    sensitivity.add_argument("--replications", type=int, default=1,
+                             help="average each design point over this many paired seeds (default 1)")
+    sensitivity.add_argument("--seed", type=int, help="the seed of every run and of the design (default: the scenario's)")
+    sensitivity.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
+    sensitivity.add_argument("--scheduler", help="a Dask distributed scheduler, tcp://HOST:PORT")
+    sensitivity.add_argument("--out", type=Path, help="write the analysis folder exactly here")
+    sensitivity.add_argument("--force", action="store_true",
+                             help="replace the --out folder if it exists and sharesim wrote it")
+    sensitivity.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    sensitivity.set_defaults(command=lazy("sensitivity", "command_sensitivity"))
 
     # --- teaching: demo, lesson, animate (sim/app.py, sim/lessons.py, sim/animation.py) ---
     demo = commands.add_parser("demo", help="the interactive teaching demo in the browser")

@@ -432,26 +432,30 @@ def worker_count(experiment: Experiment, workers: int, tasks: int) -> tuple[int,
     return allowed, f"--workers {workers}: {why}; using {allowed}"
 
 
-def execute(tasks: list[Replication], *, workers: int = 1,
-            scheduler: str | None = None) -> Iterator[tuple[Replication, dict]]:
+def execute(tasks: list, *, workers: int = 1, scheduler: str | None = None,
+            run=None) -> Iterator[tuple[Any, dict]]:
     """Run replications and yield (task, record) in the order they finish.
 
-    The same function runs everywhere; a record depends only on its task, so
-    the results are identical on one worker, many, or a Dask cluster. A
-    worker process or a scheduler lost mid-run is a :class:`LostWorkers`.
+    ``run`` turns one task into its record (default :func:`run_replication`;
+    sim.sensitivity passes its own): a module-level function, so that it
+    pickles to a worker. The same function runs everywhere; a record depends
+    only on its task, so the results are identical on one worker, many, or a
+    Dask cluster. A worker process or a scheduler lost mid-run is a
+    :class:`LostWorkers`.
     """
+    run = run or run_replication
     if not tasks:
         return
     if scheduler:
-        yield from _execute_on_dask(tasks, scheduler)
+        yield from _execute_on_dask(tasks, scheduler, run)
     elif workers > 1:
-        yield from _execute_in_processes(tasks, workers)
+        yield from _execute_in_processes(tasks, workers, run)
     else:
         for task in tasks:
-            yield task, run_replication(task)
+            yield task, run(task)
 
 
-def _execute_in_processes(tasks: list[Replication], workers: int):
+def _execute_in_processes(tasks: list, workers: int, run):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
@@ -462,7 +466,7 @@ def _execute_in_processes(tasks: list[Replication], workers: int):
                                mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker, initargs=(os.getpid(),))
     try:
-        futures = {pool.submit(run_replication, task): task for task in tasks}
+        futures = {pool.submit(run, task): task for task in tasks}
         for future in as_completed(futures):
             try:
                 record = future.result()
@@ -569,7 +573,7 @@ def _reach_scheduler(address: str) -> None:
         raise InputError(silent) from None
 
 
-def _execute_on_dask(tasks: list[Replication], address: str):
+def _execute_on_dask(tasks: list, address: str, run):
     try:
         from distributed import Client, wait
     except ImportError:
@@ -596,7 +600,7 @@ def _execute_on_dask(tasks: list[Replication], address: str):
                                 f"`dask worker {address}`") from None
         except lost as error:
             raise LostWorkers(f"--scheduler {address}: lost the Dask scheduler ({_reason(error)})") from None
-        futures = client.map(run_replication, tasks, pure=False)
+        futures = client.map(run, tasks, pure=False)
         task_of = {future.key: task for future, task in zip(futures, tasks)}
         pending, alone_since = set(futures), None
         while pending:

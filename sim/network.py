@@ -74,6 +74,8 @@ def build_network(network, population_size: int | None, rng: np.random.Generator
 
     ``network`` is the scenario's ``network`` section; ``rng`` the model's
     generator, from which the generator's seed and every mark are drawn.
+    Many runs on one network (a calibration, a sensitivity analysis) share
+    it with :func:`shared_network`.
     """
     seed = int(rng.integers(2**31 - 1))
     if network.generator == "edge_list":
@@ -102,7 +104,7 @@ def skip_network_draws(graph: SocialGraph, rng: np.random.Generator) -> None:
 
 
 SHARED_GRAPHS = 4
-"""Graphs :func:`shared_network` keeps per process (a calibration needs one)."""
+"""Graphs :func:`shared_network` keeps per process (a calibration or a sensitivity analysis needs one)."""
 
 _shared: dict[tuple, SocialGraph] = {}
 
@@ -116,11 +118,15 @@ def shared_network(network, population_size: int | None, seed: int, source="scen
     (network section, population size, seed), at most :data:`SHARED_GRAPHS`
     of them: a calibration that varies only behaviour builds it once; one
     that varies the network builds each graph it needs, as a run would.
+    A shared graph is read-only, so no run can change it for the others.
     """
     key = (repr(network.model_dump(mode="json")), population_size, int(seed))
     graph = _shared.get(key)
     if graph is None:
         graph = build_network(network, population_size, np.random.default_rng(int(seed)), source)
+        for array in (graph.indptr, graph.indices, graph.close, graph.professional, graph.community):
+            if array is not None:
+                array.flags.writeable = False
         if len(_shared) >= SHARED_GRAPHS:
             _shared.pop(next(iter(_shared)))
         _shared[key] = graph
