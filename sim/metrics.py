@@ -24,8 +24,10 @@ Vocabulary (units in brackets):
   ticks). ``organic_reach_rate`` = the mean over a brand's posts of the
   followers at publication who read the post [by any path], divided by the
   followers at publication; ``shares_per_post_per_follower`` = the mean over
-  its posts of the post's shares divided by its followers at publication, as
-  the industry benchmarks count engagement (Rival IQ 2023).
+  its posts of the post's *page shares* (shares by people who read it on the
+  page itself, not reshares of a friend's share, which a platform counts as
+  shares of the friend's post) divided by its followers at publication, as
+  the industry benchmarks count engagement with a page's posts (Rival IQ 2023).
 * cascade of a post: the tree of who passed the post to whom, rooted at the
   brand (see :func:`cascade_forest`). Its *viewers* are the people it
   reached (the post's reach); its *adopters* the people who shared it, as
@@ -52,7 +54,7 @@ MOTIVATIONS = tuple(m.label for m in Motivation)
 """The seven motivation labels of ``people.motivation``, in report order (from :class:`Motivation`)."""
 
 POST_COLUMNS = ("post", "brand", "kind", "topic", "tick", "reach", "impressions",
-                "shares", "adopters", "depth", "structural_virality", "ticks_to_half_reach",
+                "shares", "page_shares", "adopters", "depth", "structural_virality", "ticks_to_half_reach",
                 "followers_reach", "followers_at_publication", "followers_read")
 TIMESERIES_COLUMNS = ("tick", "exposures", "new_reach", "shares", "follows",
                       "unfollows", "blind", "followers", "reach")
@@ -310,7 +312,8 @@ def post_metrics(run: RunLog, events: EventArrays | None = None,
     """One row per published post (all of ``run.posts``, reached or not).
 
     Columns: ``post``, ``brand`` (name), ``kind``, ``topic``, ``tick``
-    (published), ``reach`` [people], ``impressions`` [reads], ``shares``,
+    (published), ``reach`` [people], ``impressions`` [reads], ``shares``, ``page_shares``
+    [shares by people who read it on the page], ``adopters`` [people who shared],
     ``depth`` [reshare generations], ``structural_virality`` [mean edges
     between node pairs], ``ticks_to_half_reach`` [ticks from publication
     until the post had reached half its final reach; -1 if it reached
@@ -330,6 +333,7 @@ def post_metrics(run: RunLog, events: EventArrays | None = None,
 
     impressions = per_post(events.post_row[events.where(EventKind.EXPOSURE)])
     shares = per_post(events.post_row[events.where(EventKind.SHARE)])
+    page_shares = per_post(events.post_row[events.where(EventKind.SHARE) & (events.source == BRAND)])
 
     forest = cascade_forest(events) if forest is None else forest
     tree_ids, tree = np.unique(forest.post, return_inverse=True)
@@ -369,6 +373,7 @@ def post_metrics(run: RunLog, events: EventArrays | None = None,
         "reach": reach.astype(np.int64),
         "impressions": impressions.astype(np.int64),
         "shares": shares.astype(np.int64),
+        "page_shares": page_shares.astype(np.int64),
         "adopters": adopters.astype(np.int64),
         "depth": depth,
         "structural_virality": virality,
@@ -569,7 +574,7 @@ def per_follower_rates(post_table: pd.DataFrame) -> tuple[float, float]:
     if not had.any():
         return 0.0, 0.0
     read = post_table["followers_read"].to_numpy(dtype=np.float64)[had] / followers[had]
-    shares = post_table["shares"].to_numpy(dtype=np.float64)[had] / followers[had]
+    shares = post_table["page_shares"].to_numpy(dtype=np.float64)[had] / followers[had]
     return float(read.mean()), float(shares.mean())
 
 

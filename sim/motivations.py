@@ -75,7 +75,7 @@ class Profile:
 
     share: float
     responds_to: dict[str, float]
-    share_probability: float = 0.008
+    share_probability: float = 0.0068
     off_topic: float = 0.5
     audience: str = "everyone"
     half_life_hours: float = 24.0
@@ -92,18 +92,18 @@ PROFILES: dict[Motivation, Profile] = {
     Motivation.ALTRUIST: Profile(0.396, {"useful": 1.0}),
     # what matters to particular friends; to a few close ties, who trust it
     Motivation.SELECTIVE: Profile(0.261, {"personal": 1.0, "useful": 0.3},
-                                  audience="close_ties", share_probability=0.016, trust=3.0),
+                                  audience="close_ties", share_probability=0.0136, trust=3.0),
     # what fits their passion; to fellow enthusiasts; hard to trigger, converts best
     Motivation.PASSIONATE: Profile(0.167, {"topical": 1.0}, off_topic=0.05,
-                                   audience="enthusiasts", share_probability=0.004, trust=5.0),
+                                   audience="enthusiasts", share_probability=0.0034, trust=5.0),
     # what inspires and brings people together; short, spontaneous
     Motivation.SOCIAL: Profile(0.079, {"inspiring": 1.0, "personal": 0.3}, half_life_hours=6.0),
     # what is new and "on top"; to everyone; only fresh content, and keen to be first
     Motivation.TRENDSETTER: Profile(0.056, {"novel": 1.0}, half_life_hours=3.0,
-                                    share_probability=0.016, fatigue_tolerance=1.5),
+                                    share_probability=0.0136, fatigue_tolerance=1.5),
     # the unconventional and provocative; to everyone; quick to post, little trusted, thick-skinned
     Motivation.PROVOCATEUR: Profile(0.026, {"provocative": 1.0}, offended_by_provocative=0.0,
-                                    share_probability=0.013, half_life_hours=12.0, trust=0.5,
+                                    share_probability=0.011, half_life_hours=12.0, trust=0.5,
                                     fatigue_tolerance=2.0),
     # what concerns their career or industry; to professional contacts
     Motivation.CAREERIST: Profile(0.025, {"professional": 1.0}, audience="professional"),

@@ -166,6 +166,7 @@ def run_folder(tmp_path_factory):
             {"kind": "offer", "qualities": {"useful": 0.6, "inspiring": 0.8}, "promotional": 0.9},
             {"kind": "hot take", "qualities": {"provocative": 0.8, "topical": 0.8, "novel": 0.8}, "promotional": 0.2}],
         "brands__0__campaign__seeding": {"influencers": 10, "employees": 3},
+        "motivations": {m.label: {"share_probability": 0.08} for m in PROFILES},   # sharing enough to follow
     })
     folder = tmp_path_factory.mktemp("numbers") / "run"
     write_run_folder(simulate(scenario), folder)
