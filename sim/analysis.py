@@ -452,10 +452,8 @@ def cascade_size_ccdf(post_table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray,
 def extent(summary: dict) -> dict:
     """How much: reach, engagement, followers gained and lost."""
     brands = summary.get("brands", [])
-    followers = summary.get("followers_start", 0)
-    posts = summary.get("posts", 0)
     return {
-        "shares_per_post_per_follower": summary["shares"] / (posts * followers) if posts and followers else 0.0,
-        "organic_reach_rate": float(np.mean([b["organic_reach_rate"] for b in brands])) if brands else 0.0,
+        "shares_per_post_per_follower": summary.get("shares_per_post_per_follower", 0.0),
+        "organic_reach_rate": summary.get("organic_reach_rate", 0.0),
         "brands": brands,
     }
