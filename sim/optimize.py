@@ -514,7 +514,7 @@ def recheck(search: Search, plan: dict, *, workers: int = 1, scheduler: str | No
 def _show(output: str, value: float) -> str:
     if output in RATES:
         return f"{100 * value:.2g}%" if abs(value) < 0.1 else f"{100 * value:.1f}%"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
 
 
 def verdict(search: Search, check: Check) -> str:
