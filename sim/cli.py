@@ -132,6 +132,38 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity.add_argument("--quiet", action="store_true", help="print nothing but errors")
     sensitivity.set_defaults(command=lazy("sensitivity", "command_sensitivity"))
 
+    # --- optimize (sim/optimize.py) ---
+    optimize = commands.add_parser(
+        "optimize", help="plan a campaign: the best settings under a limit (Optuna), with intervals",
+        description="Search scenario parameters for the plan with the best objective whose limits hold with "
+                    "95%% confidence; every trial runs the same paired replications. Writes best.yaml, "
+                    "optimize.json, trials.csv and plots.")
+    optimize.add_argument("scenario", type=Path, help="a scenario YAML file")
+    optimize.add_argument("--vary", action="append", default=[], metavar="PATH=LOW:HIGH|PATH=A,B,C",
+                          help="a dotted scenario path and its range (whole numbers for a whole-number field "
+                               "with whole bounds) or choices (YAML values); repeat for each parameter")
+    optimize.add_argument("--maximize", action="append", default=[], metavar="OUTPUT",
+                          help="an output of the run summary to maximize, e.g. reach")
+    optimize.add_argument("--minimize", action="append", default=[], metavar="OUTPUT",
+                          help="an output to minimize; with --maximize, two objectives give a Pareto front")
+    optimize.add_argument("--subject-to", dest="subject_to", action="append", default=[],
+                          metavar="OUTPUT<=VALUE", help="a limit that must hold with 95%% confidence, "
+                                                        "e.g. \"unfollow_rate<=0.01\"; repeat for more")
+    optimize.add_argument("--trials", type=int, default=40, help="plans to try (default 40)")
+    optimize.add_argument("-r", "--replications", type=int, default=5,
+                          help="paired replications per plan, the same seeds for every plan (default 5)")
+    optimize.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
+    optimize.add_argument("--scheduler", help="a Dask distributed scheduler, tcp://HOST:PORT")
+    optimize.add_argument("--posterior", type=Path, metavar="POSTERIOR.csv",
+                          help="a calibration's posterior.csv: replication i of every plan draws from it")
+    optimize.add_argument("--seed", type=int, help="seeds the replications and the search (default: the scenario's)")
+    optimize.add_argument("--resume", action="store_true", help="continue an interrupted search in --out")
+    optimize.add_argument("--out", type=Path, required=True, help="the optimization folder to write")
+    optimize.add_argument("--force", action="store_true",
+                          help="replace the --out folder if it exists and sharesim wrote it")
+    optimize.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    optimize.set_defaults(command=lazy("optimize", "command_optimize"))
+
     # --- teaching: demo, lesson, animate (sim/app.py, sim/lessons.py, sim/animation.py) ---
     demo = commands.add_parser("demo", help="the interactive teaching demo in the browser")
     demo.add_argument("scenario", type=Path, nargs="?", help="a scenario to start from")

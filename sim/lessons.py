@@ -446,6 +446,58 @@ def competing_for_attention(lesson: Lesson, runs: list[Run], folder: Path) -> Fi
                          "Brand posts compete for attention")
 
 
+def best_cadence(lesson: Lesson, runs: list[Run], folder: Path) -> Findings:
+    """Lesson 7: a small ``sharesim optimize`` of posts_per_day under a 1% unfollow limit."""
+    from .optimize import best_trials, build_search, recheck, run_search, trial_rows
+
+    path, limit = "brands.0.campaign.posts_per_day", 0.01
+    search = build_search(lesson.scenario_path, [f"{path}=1:12"], ["reach"], [], [f"unfollow_rate<={limit}"],
+                          trials=24, replications=4)
+    work = folder / "search"
+    work.mkdir()
+    study = run_search(search, work)
+    table = trial_rows(search, study)
+    chosen = best_trials(search, study)
+    if not chosen:
+        raise InputError(f"{lesson.text_path}: no cadence met the limit; the lesson's scenario needs changing")
+    best = chosen[0]
+    check = recheck(search, best.plan)
+    reach, rate = best.estimates["reach"], best.estimates["unfollow_rate"]
+    given = mean_of(runs, "two offers a day (as given)", "reach")
+    above = table[table[path] > best.plan[path]]
+    facts = {"limit": limit, "chosen": best.plan[path], "reach": list(reach), "unfollow_rate": list(rate),
+             "given_reach": given, "trials": len(table),
+             "share_of_faster_plans_over_limit": float((~above["feasible"]).mean()) if len(above) else 1.0,
+             "best_feasible_reach": float(table.loc[table["feasible"], "reach"].max()),
+             "fresh_unfollow_rate": float(np.mean(check.plan["unfollow_rate"])),
+             "fresh_reach_gain": list(check.difference("reach"))[:3]}
+
+    figures: list[str] = []
+    figure = new_figure()
+    ax = figure.add_subplot()
+    ok = table["feasible"].to_numpy(dtype=bool)
+    ax.scatter(table[path][ok], table["reach"][ok], color="tab:blue", s=16, label="unfollows under 1% (95%)")
+    ax.scatter(table[path][~ok], table["reach"][~ok], facecolors="none", edgecolors="tab:gray", s=16,
+               label="may lose more than 1%")
+    ax.axvline(best.plan[path], color="tab:red", label=f"chosen: {best.plan[path]:.1f} a day")
+    ax.set_xlabel("posts a day")
+    ax.set_ylabel("people reached (mean of 4 runs)")
+    ax.set_title("Reach and the unfollow limit")
+    ax.legend(fontsize=8)
+    save(figure, folder, "cadence.png", figures)
+
+    gain = check.difference("reach")
+    lines = [f"{lesson.title} ({len(table)} cadences tried, each on the same {search.replications} seeds):",
+             f"- chosen: {best.plan[path]:.1f} posts a day; it reached {reach.mean:.0f} people "
+             f"[{reach.low:.0f}, {reach.high:.0f}] and lost {rate.mean:.2%} of its followers "
+             f"[{rate.low:.2%}, {rate.high:.2%}], within the limit of {limit:.0%}.",
+             f"- of the plans faster than it, {facts['share_of_faster_plans_over_limit']:.0%} may lose more "
+             f"than {limit:.0%} of the followers.",
+             f"- on {len(check.seeds)} fresh seeds it reached {gain.mean:.0f} more people [{gain.low:.0f}, "
+             f"{gain.high:.0f}] than two offers a day, losing {facts['fresh_unfollow_rate']:.2%} of its followers."]
+    return Findings("\n".join(lines), facts, figures)
+
+
 ANALYSES = {
     "never_spread": never_spread,
     "who_shares_what": who_shares_what,
@@ -453,6 +505,7 @@ ANALYSES = {
     "over_posting": over_posting,
     "seeding": seeding,
     "competing_for_attention": competing_for_attention,
+    "best_cadence": best_cadence,
 }
 
 

@@ -43,7 +43,7 @@ from .events import BRAND, RunLog
 MARKER = ".sharesim"
 """The file that says "sharesim wrote this folder, and may replace it"."""
 
-KINDS = ("run", "comparison", "lesson", "validation", "calibration", "sensitivity")
+KINDS = ("run", "comparison", "lesson", "validation", "calibration", "sensitivity", "optimization")
 
 PARTIAL = re.compile(r"^\.(?P<name>.+)\.partial-(?P<pid>\d+)$")
 """How a folder being written is named: ``.NAME.partial-PID``."""

@@ -37,9 +37,9 @@ def ran(tmp_path_factory):
     return done
 
 
-def test_six_lessons_each_with_its_scenario_and_a_complete_text():
-    assert len(LESSONS) == 6
-    assert [lesson.number for lesson in all_lessons()] == [1, 2, 3, 4, 5, 6]
+def test_seven_lessons_each_with_its_scenario_and_a_complete_text():
+    assert len(LESSONS) == 7
+    assert [lesson.number for lesson in all_lessons()] == [1, 2, 3, 4, 5, 6, 7]
     for lesson in LESSONS.values():
         assert lesson.scenario_path.is_file()
         for section in SECTIONS:
@@ -131,6 +131,18 @@ def test_lesson_6_more_background_lowers_reach(ran):
     reach = [facts["reach"][v] for v in ("0 per hour", "10 per hour", "30 per hour", "90 per hour")]
     assert reach == sorted(reach, reverse=True) and len(set(reach)) == 4
     assert reach[-1] < 0.6 * reach[0]
+
+
+def test_lesson_7_the_chosen_cadence_is_the_fastest_that_keeps_unfollows_under_the_limit(ran):
+    findings = ran["best_cadence"][0]
+    facts = findings.facts
+    assert 1 < facts["chosen"] < 12                             # the limit binds inside the range searched
+    assert facts["unfollow_rate"][2] <= facts["limit"]          # its whole 95% interval meets the limit
+    assert facts["reach"][0] == facts["best_feasible_reach"]    # the most reach among plans that meet it
+    assert facts["share_of_faster_plans_over_limit"] >= 0.8     # posting faster breaks the limit
+    assert facts["reach"][0] > facts["given_reach"]             # and it beats the scenario as given
+    assert facts["fresh_reach_gain"][1] > 0                     # on fresh seeds too
+    assert f"chosen: {facts['chosen']:.1f} posts a day" in findings.text
 
 
 def test_sharesim_lesson_lists_the_lessons():
