@@ -53,9 +53,16 @@ def competing_for_attention(f: dict) -> str:
     return "reach falls as the feed fills: " + ", ".join(f"{value:,.0f}" for value in f["reach"].values()) + " people"
 
 
+def best_cadence(f: dict) -> str:
+    return (f"the best plan under a {_p(f['limit'], 0)} unfollow limit posts {f['chosen']:.1f} times a day, "
+            f"reaching {f['reach'][0]:,.0f} people at a {_p(f['unfollow_rate'][0], 2)} unfollow rate "
+            f"({f['trials']} trials)")
+
+
 FIGURES = {1: ("never_spread", never_spread), 2: ("who_shares_what", who_shares_what),
            3: ("attention_timing", attention_timing), 4: ("over_posting", over_posting),
-           5: ("seeding", seeding), 6: ("competing_for_attention", competing_for_attention)}
+           5: ("seeding", seeding), 6: ("competing_for_attention", competing_for_attention),
+           7: ("best_cadence", best_cadence)}
 """Lesson number -> (its analysis, the README cell from its findings' facts)."""
 
 
