@@ -25,9 +25,11 @@ Vocabulary (units in brackets):
   followers at publication who read the post [by any path], divided by the
   followers at publication; ``shares_per_post_per_follower`` = the mean over
   its posts of the post's *page shares* (shares by people who read it on the
-  page itself, not reshares of a friend's share, which a platform counts as
-  shares of the friend's post) divided by its followers at publication, as
-  the industry benchmarks count engagement with a page's posts (Rival IQ 2023).
+  page itself: not reshares of a friend's share, which a platform counts as
+  shares of the friend's post, nor shares by people the brand seeded and
+  asked to share, a paid channel) divided by its followers at publication,
+  as the industry benchmarks count organic engagement with a page's posts
+  (Rival IQ 2023).
 * cascade of a post: the tree of who passed the post to whom, rooted at the
   brand (see :func:`cascade_forest`). Its *viewers* are the people it
   reached (the post's reach); its *adopters* the people who shared it, as
@@ -333,7 +335,8 @@ def post_metrics(run: RunLog, events: EventArrays | None = None,
 
     impressions = per_post(events.post_row[events.where(EventKind.EXPOSURE)])
     shares = per_post(events.post_row[events.where(EventKind.SHARE)])
-    page_shares = per_post(events.post_row[events.where(EventKind.SHARE) & (events.source == BRAND)])
+    page_shares = per_post(events.post_row[events.where(EventKind.SHARE) & (events.source == BRAND)
+                                           & ~_seeded(run, events)])
 
     forest = cascade_forest(events) if forest is None else forest
     tree_ids, tree = np.unique(forest.post, return_inverse=True)
@@ -382,6 +385,14 @@ def post_metrics(run: RunLog, events: EventArrays | None = None,
         "followers_at_publication": at_publication,
         "followers_read": followers_read,
     }, columns=list(POST_COLUMNS))
+
+
+def _seeded(run: RunLog, events: EventArrays) -> np.ndarray:
+    """Per event: whether its person was seeded (handed posts directly by a brand, asked to share)."""
+    if "seeded" not in run.people or len(run.people) == 0:
+        return np.zeros(len(events), dtype=bool)
+    seeded = run.people["seeded"].to_numpy(dtype=bool)
+    return (events.person_row >= 0) & seeded[np.maximum(events.person_row, 0)]
 
 
 def _followers_at_publication(run: RunLog, events: EventArrays, n_posts: int) -> tuple[np.ndarray, np.ndarray]:
