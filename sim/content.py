@@ -47,7 +47,8 @@ def plan_campaign(campaign, duration_days: float, tick_hours: float, rng: np.ran
     """The posts of one campaign over the run, in order of publication.
 
     With ``posts_per_day`` the posts of each day are spread evenly over the
-    posting window (a fractional rate alternates, e.g. 0.5 is one post every
+    posting window (past midnight when it ends before it starts; a fractional
+    rate alternates, e.g. 0.5 is one post every
     other day) and each post's kind is drawn from the content mix by weight;
     an explicit ``schedule`` gives day, hour and kind of every post instead.
     """
@@ -60,6 +61,8 @@ def plan_campaign(campaign, duration_days: float, tick_hours: float, rng: np.ran
     else:
         weights = np.array([item.weight for item in campaign.content], dtype=float)
         start, end = campaign.posting_window
+        if end < start:                       # an overnight window, e.g. [21, 9]: past midnight
+            end += 24
         rate = campaign.posts_per_day
         for day in range(int(math.ceil(duration_days))):
             today = int(math.floor((day + 1) * rate + 1e-9) - math.floor(day * rate + 1e-9))

@@ -98,7 +98,7 @@ def run_costs(scenario) -> list[Cost]:
         field = "network.mean_degree" if network.mean_degree > 100 else "population.size"
         seconds = ties * SECONDS_PER_TIE
         if network.generator == "stochastic_block":
-            seconds += (network.communities or 5) ** 2 * SECONDS_PER_COMMUNITY_PAIR
+            seconds += network.communities ** 2 * SECONDS_PER_COMMUNITY_PAIR
         grown = network.generator in GROWN and n >= LARGE_GRAPH
         costs.append(Cost(field, f"{ties:,.0f} ties",
                           ties * (BYTES_PER_GROWN_TIE if grown else BYTES_PER_GENERATED_TIE), seconds))

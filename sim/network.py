@@ -157,7 +157,7 @@ def generate(network, n: int, seed: int) -> tuple[nx.Graph, np.ndarray | None]:
     if network.generator == "powerlaw_cluster":
         return nx.powerlaw_cluster_graph(n, max(1, round(degree / 2)), network.triangle_probability, seed=seed), None
     if network.generator == "stochastic_block":
-        groups = network.communities or 5
+        groups = network.communities
         sizes = [n // groups + (1 if g < n % groups else 0) for g in range(groups)]
         inside = degree * (1 - network.mixing) / max(1, sizes[0] - 1)
         across = degree * network.mixing / max(1, n - sizes[0]) if groups > 1 else 0.0

@@ -54,6 +54,18 @@ def _within_a_day(hours: tuple[float, float]) -> tuple[float, float]:
 HoursOfDay = Annotated[tuple[float, float], AfterValidator(_within_a_day)]
 """A span of hours within a day, [start, end)."""
 
+
+def _a_window(hours: tuple[float, float]) -> tuple[float, float]:
+    start, end = hours
+    if not (0 <= start <= 24 and 0 <= end <= 24 and start != end):
+        raise ValueError("must be [start, end] with hours from 0 to 24 and start != end; "
+                         "an overnight window such as [21, 9] runs past midnight")
+    return hours
+
+
+PostingWindow = Annotated[tuple[float, float], AfterValidator(_a_window)]
+"""A span of hours [start, end); when end < start it runs past midnight (e.g. [21, 9])."""
+
 NAME_LENGTH = 64
 """Characters at most in a name: the scenario's, a brand's, a content kind's, a topic's."""
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -157,8 +169,9 @@ class Network(Section):
                                description="mean number of friends (generators), above 0, at most 1000 and below the population")
     rewiring: Share = Field(0.1, description="watts_strogatz: chance to rewire each tie")
     triangle_probability: Share = Field(0.3, description="powerlaw_cluster: chance to close a triangle")
-    communities: int | None = Field(None, ge=1, le=MAX_COMMUNITIES,
-                                    description="stochastic_block: communities, 1 to 1000 (default: 5)")
+    communities: int = Field(5, ge=1, le=MAX_COMMUNITIES,
+                             description="stochastic_block: communities, 1 to 1000; community k's members all "
+                                         "have topic k (mod the number of topics) as their first interest")
     mixing: Share = Field(0.1, description="stochastic_block: share of ties that cross communities")
     path: str | None = Field(None, max_length=4096, description="edge_list: file, relative to the scenario file")
     directed: bool = Field(False, description="edge_list: 'a b' means b sees a's shares (a -> b) when true")
@@ -193,7 +206,7 @@ class Seeding(Section):
 
 class Campaign(Section):
     posts_per_day: float = Field(3.0, ge=0, le=MAX_POSTS_PER_DAY, description="posts a day, 0 to 1000")
-    posting_window: HoursOfDay = Field(
+    posting_window: PostingWindow = Field(
         (9.0, 21.0), description="hours of the day over which posts_per_day are spread evenly")
     schedule: list[ScheduledPost] | None = Field(
         None, max_length=MAX_POSTS, description="explicit posts; replaces posts_per_day")
@@ -206,11 +219,23 @@ class Campaign(Section):
 class Brand(Section):
     name: Label
     followers: Union[int, float, Literal["lab42"]] = Field(
-        0.1, description="a fraction of the population, a count, or 'lab42' (Lab42 2011 brands-followed distribution)")
+        0.1, description="a fraction of the population (0.1 or '10%'), a count, or 'lab42' "
+                         "(Lab42 2011 brands-followed distribution)")
     topic: Label | None = Field(None, description="the brand's field (default: its first content topic, else the first topic)")
     interest_match: Share = Field(0.7, description="share of initial followers interested in the brand's topic")
     market_brands: int = Field(100, ge=1, le=1_000_000, description="lab42: brands in the market a person picks from")
     campaign: Campaign = Field(default_factory=Campaign)
+
+    @field_validator("followers", mode="before")
+    @classmethod
+    def _percent(cls, value):
+        """'10%' means 0.1 of the population."""
+        if isinstance(value, str) and value.strip().endswith("%"):
+            try:
+                return float(value.strip()[:-1]) / 100
+            except ValueError:
+                raise ValueError("write a share as a number and a percent sign, e.g. '10%'") from None
+        return value
 
     @field_validator("followers")
     @classmethod
@@ -591,7 +616,7 @@ def _check_consistency(scenario: Scenario, source, base: Path) -> None:
         people = size or 10_000
         if network.mean_degree >= people:
             fail("network.mean_degree", f"must be below the population size ({people:,})")
-        if network.communities is not None and network.communities > people:
+        if network.generator == "stochastic_block" and network.communities > people:
             fail("network.communities", f"must be at most the population size ({people:,})")
 
     names = [brand.name for brand in scenario.brands]

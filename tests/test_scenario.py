@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+import numpy as np
 import pytest
 import yaml
 
@@ -146,3 +147,27 @@ def test_resolved_scenario_loads_back_identically(tmp_path):
     copy = tmp_path / "resolved.yaml"
     copy.write_text(yaml.safe_dump(scenario.resolved()))
     assert load_scenario(copy).resolved() == scenario.resolved()
+
+
+def test_a_share_of_followers_may_be_written_as_a_percentage():
+    scenario = scenario_from_dict({"name": "p", "brands": [{"name": "A", "followers": "10%"}]})
+    assert scenario.brands[0].followers == pytest.approx(0.1)
+    with pytest.raises(InputError, match=r"brands\.0\.followers: write a share as a number and a percent sign"):
+        scenario_from_dict({"name": "p", "brands": [{"name": "A", "followers": "ten%"}]})
+
+
+def test_an_overnight_posting_window_posts_past_midnight():
+    from sim.content import plan_campaign
+
+    scenario = scenario_from_dict({"name": "night", "duration_days": 3, "brands": [
+        {"name": "A", "campaign": {"posts_per_day": 4, "posting_window": [21, 9]}}]})
+    planned = plan_campaign(scenario.brands[0].campaign, 3, 1.0, np.random.default_rng(0))
+    hours = sorted({(p.tick - 1) % 24 for p in planned})
+    assert hours and all(h >= 21 or h < 9 for h in hours)          # 22:30, 1:30, 4:30, 7:30
+    with pytest.raises(InputError, match="posting_window: must be .start, end. with hours from 0 to 24"):
+        scenario_from_dict({"name": "x", "brands": [{"name": "A", "campaign": {"posting_window": [9, 9]}}]})
+
+
+def test_the_resolved_scenario_shows_the_communities_it_used():
+    scenario = scenario_from_dict({"name": "sbm", "network": {"generator": "stochastic_block"}})
+    assert scenario.resolved()["network"]["communities"] == 5
