@@ -162,3 +162,21 @@ def test_bad_text_is_one_line_naming_the_option_and_nothing_is_written(tmp_path,
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and expected in error and option in error, error
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_posterior_widens_each_plans_interval_and_is_recorded(tmp_path):
+    """Replications drawing a wide posterior of how fast followers act make the unfollow rate less certain."""
+    posterior = tmp_path / "posterior.csv"
+    pd.DataFrame({"fatigue.act_probability": [0.02, 0.1, 0.4, 0.8], "weight": [1, 1, 1, 1]}).to_csv(posterior,
+                                                                                                    index=False)
+    widths = {}
+    for name, extra in (("plain", []), ("posterior", ["--posterior", posterior])):
+        out = tmp_path / name
+        assert optimize("--vary", f"{CADENCE}=2:8", "--maximize", "reach", "--subject-to", "unfollow_rate<=0.5",
+                        "--trials", 4, "-r", 4,
+                        "--out", out, *extra) == 0
+        trials = pd.read_csv(out / "trials.csv")
+        widths[name] = float((trials["unfollow_rate_high"] - trials["unfollow_rate_low"]).mean())
+        recorded = json.loads((out / "optimize.json").read_text())["posterior"]
+        assert (recorded is None) == (name == "plain")
+    assert widths["posterior"] > widths["plain"], widths
