@@ -44,13 +44,13 @@ matplotlib.use("Agg")  # no display on a server; Solara shows PNGs
 warnings.filterwarnings("ignore", message=r".*ComponentsView: `use_state` found despite early return")  # Mesa 3.3.1's, harmless
 
 import mesa
+import mesa.visualization.solara_viz as mesa_viz
 import networkx as nx
 import numpy as np
 import solara
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-import mesa.visualization.solara_viz as mesa_viz
 from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import update_counter
 

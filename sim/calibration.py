@@ -82,6 +82,7 @@ from .scenario import (
     regular_file,
     save_scenario,
     scenario_from_dict,
+    value_at,
     with_overrides,
 )
 
@@ -175,18 +176,6 @@ def parse_priors(texts: list[str], base: dict, source: Path) -> list[Prior]:
         priors.append(Prior(path, float(low), float(high), log=low > 0 and high / low >= LOG_RANGE,
                             integer=integer))
     return priors
-
-
-def value_at(data, path: str):
-    """The value at a dotted path of scenario data (numbers index lists), or None."""
-    for key in path.split("."):
-        if isinstance(data, list) and key.isdigit() and int(key) < len(data):
-            data = data[int(key)]
-        elif isinstance(data, dict) and key in data:
-            data = data[key]
-        else:
-            return None
-    return data
 
 
 # --------------------------------------------------------------------------
@@ -432,8 +421,9 @@ class Workers:
 
     def __enter__(self) -> "Workers":
         if self.scheduler:
-            from .experiment import CONNECT_TIMEOUT, _reach_scheduler
             from distributed import Client
+
+            from .experiment import CONNECT_TIMEOUT, _reach_scheduler
             _reach_scheduler(self.scheduler)
             self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT)
             try:

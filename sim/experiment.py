@@ -34,9 +34,9 @@ DataCollector rows that a comparison does not need.
 
 from __future__ import annotations
 
-import math
 import hashlib
 import json
+import math
 import os
 import shutil
 import sys
@@ -213,8 +213,8 @@ def sweep_experiment(path: str | Path, settings: list[str]) -> Experiment:
     labels = short if len(set(short)) == len(short) else [parameter for parameter, _ in axes]
     scenarios, cell_settings = {}, {}
     for cell in grid:
-        name = ",".join(f"{label}={_compact(v)}" for label, v in zip(labels, cell.values()))
-        where = f"{path}: --set " + ", ".join(f"{p}={_compact(v)}" for p, v in cell.items())
+        name = ",".join(f"{label}={compact(v)}" for label, v in zip(labels, cell.values()))
+        where = f"{path}: --set " + ", ".join(f"{p}={compact(v)}" for p, v in cell.items())
         changed = with_overrides(base_data, cell, where)
         scenarios[name] = _validated(changed, path, where).resolved()
         cell_settings[name] = cell
@@ -255,7 +255,8 @@ def _parse_setting(text: str) -> tuple[str, list]:
     return path, parsed
 
 
-def _compact(value) -> str:
+def compact(value) -> str:
+    """A setting's value as one short word: lists and mappings as compact JSON (strategy names, CSV cells)."""
     return json.dumps(value, separators=(",", ":")) if isinstance(value, (list, dict)) else str(value)
 
 
@@ -376,7 +377,7 @@ def run_replications(experiment: Experiment, count: int, folder: Path, *, worker
         bar.close()
     table = pd.DataFrame([records[task.file_name] for task in tasks])
     for k, parameter in enumerate(experiment.parameters):
-        table.insert(3 + k, parameter, [_compact(experiment.settings[s][parameter]) for s in table["strategy"]])
+        table.insert(3 + k, parameter, [compact(experiment.settings[s][parameter]) for s in table["strategy"]])
     return table.drop(columns="fingerprint")
 
 
@@ -782,7 +783,7 @@ def summary_frame(comparison: Comparison) -> pd.DataFrame:
     for s in comparison.strategies:
         for m in METRICS:
             e, d = s.estimates[m], s.differences[m]
-            rows.append({"strategy": s.name, **{p: _compact(v) for p, v in s.settings.items()}, "metric": m,
+            rows.append({"strategy": s.name, **{p: compact(v) for p, v in s.settings.items()}, "metric": m,
                          "mean": e.mean, "ci_low": e.low, "ci_high": e.high,
                          "difference": d.mean, "difference_low": d.low, "difference_high": d.high,
                          "p_value": d.pvalue, "replications": e.n, "verdict": s.verdict})
@@ -883,18 +884,18 @@ def plot_sweep(comparison: Comparison, parameters: list[str], path: Path) -> Non
             ax.fill_between(x, low, high, alpha=0.25, label="95% CI")
             ax.plot(x, mean, "o-", label="mean")
             if not numeric:
-                ax.set_xticks(x, [_compact(v) for v in values], rotation=30)
+                ax.set_xticks(x, [compact(v) for v in values], rotation=30)
             ax.set_xlabel(parameter)
             ax.set_ylabel(label[metric])
             ax.legend(fontsize=8)
     else:
         first, second = parameters
-        rows = list(dict.fromkeys(_compact(s.settings[first]) for s in comparison.strategies))
-        cols = list(dict.fromkeys(_compact(s.settings[second]) for s in comparison.strategies))
+        rows = list(dict.fromkeys(compact(s.settings[first]) for s in comparison.strategies))
+        cols = list(dict.fromkeys(compact(s.settings[second]) for s in comparison.strategies))
         for ax, metric in zip(axes, shown):
             grid = np.full((len(rows), len(cols)), np.nan)
             for s in comparison.strategies:
-                grid[rows.index(_compact(s.settings[first])), cols.index(_compact(s.settings[second]))] = \
+                grid[rows.index(compact(s.settings[first])), cols.index(compact(s.settings[second]))] = \
                     s.estimates[metric].mean * scale[metric]
             image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
             for (i, j), value in np.ndenumerate(grid):

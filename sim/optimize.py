@@ -49,12 +49,19 @@ import pandas as pd
 import yaml
 
 from .errors import InputError
+from .experiment import compact
 from .report import text_table
 from .rundir import (
-    check_destination, check_writable, clean_stale_partials, mark, marked_kind, protected, staged_file,
+    check_destination,
+    check_writable,
+    clean_stale_partials,
+    mark,
+    marked_kind,
+    protected,
+    staged_file,
     write_atomically,
 )
-from .scenario import read_yaml, scenario_from_dict, with_overrides
+from .scenario import read_yaml, scenario_from_dict, value_at, with_overrides
 from .sensitivity import OUTPUTS, SamplePoint, run_sample
 from .stats import CONFIDENCE, Estimate, estimate, paired_difference, replication_seeds
 
@@ -111,7 +118,7 @@ class Varied:
 
     def describe(self) -> str:
         if self.kind == "choice":
-            return "one of " + ", ".join(_compact(c) for c in self.choices)
+            return "one of " + ", ".join(compact(c) for c in self.choices)
         return f"{'whole numbers ' if self.kind == 'int' else ''}{self.low:g} to {self.high:g}"
 
 
@@ -142,10 +149,6 @@ class Constraint:
         return f"{self.output}{self.sign}{self.limit:g}"
 
 
-def _compact(value) -> str:
-    return json.dumps(value, separators=(",", ":")) if isinstance(value, (list, dict)) else str(value)
-
-
 def _number(text: str):
     """A bound's number: int when written as a whole number."""
     text = text.strip()
@@ -155,17 +158,6 @@ def _number(text: str):
     if not math.isfinite(value):
         raise ValueError(text)
     return value
-
-
-def _lookup(data, path: str):
-    for key in path.split("."):
-        if isinstance(data, list) and key.isdigit() and int(key) < len(data):
-            data = data[int(key)]
-        elif isinstance(data, dict) and key in data:
-            data = data[key]
-        else:
-            return None
-    return data
 
 
 def _built(base: dict, path: str, value, source: Path, where: str) -> dict:
@@ -203,7 +195,7 @@ def parse_vary(text: str, base: dict, source: Path) -> Varied:
             raise InputError(f"--vary {text}: LOW must be below HIGH (got {bounds[0]}:{bounds[1]})")
         at_low = _built(base, path, low, source, f"--vary {text}: at LOW ({low:g})")
         _built(base, path, high, source, f"--vary {text}: at HIGH ({high:g})")
-        found = _lookup(at_low, path)
+        found = value_at(at_low, path)
         if isinstance(found, bool) or not isinstance(found, (int, float)):
             raise InputError(f"--vary {text}: {path} is not a number in the scenario; give a range of a "
                              f"numeric field, or choices A,B,C")
@@ -218,7 +210,7 @@ def parse_vary(text: str, base: dict, source: Path) -> Varied:
     if len(choices) != len({json.dumps(c, sort_keys=True) for c in choices}):
         raise InputError(f"--vary {text}: a choice is given twice")
     for choice in choices:
-        _built(base, path, choice, source, f"--vary {text}: choice {_compact(choice)}")
+        _built(base, path, choice, source, f"--vary {text}: choice {compact(choice)}")
     return Varied(path, "choice", choices=tuple(choices))
 
 
@@ -288,7 +280,7 @@ class Search:
 
     def tasks(self, number: int, plan: dict, seeds: list[int]) -> list[SamplePoint]:
         """One task per replication of a plan, each with its posterior draw when given."""
-        where = f"{self.source}: trial {number} ({', '.join(f'{p}={_compact(v)}' for p, v in plan.items())})"
+        where = f"{self.source}: trial {number} ({', '.join(f'{p}={compact(v)}' for p, v in plan.items())})"
         resolved = scenario_from_dict(self.scenario(plan, where), source=self.source).resolved()
         tasks = []
         for r, seed in enumerate(seeds):
@@ -545,7 +537,7 @@ def trial_rows(search: Search, study) -> pd.DataFrame:
     """trials.csv: one row per trial."""
     rows = []
     for t in (as_trial(search, f) for f in study.trials):
-        row = {"trial": t.number, **{p: _compact(v) if isinstance(v, (list, dict)) else v for p, v in t.plan.items()}}
+        row = {"trial": t.number, **{p: compact(v) if isinstance(v, (list, dict)) else v for p, v in t.plan.items()}}
         for o in search.outputs:
             e = t.estimates[o]
             row.update({o: e.mean, f"{o}_low": e.low, f"{o}_high": e.high})
@@ -690,7 +682,7 @@ def summary_text(search: Search, data: dict, chosen: list[Trial]) -> str:
     outputs = list(search.outputs)
     header = ["trial", *[v.path for v in search.varied],
               *[f"{o} [{CONFIDENCE:.0%} interval]" for o in outputs]]
-    rows = [[str(t.number), *[_compact(t.plan[v.path]) if v.kind != "float" else f"{t.plan[v.path]:.3g}"
+    rows = [[str(t.number), *[compact(t.plan[v.path]) if v.kind != "float" else f"{t.plan[v.path]:.3g}"
                               for v in search.varied],
              *[f"{_show(o, t.estimates[o].mean)} [{_show(o, t.estimates[o].low)}, {_show(o, t.estimates[o].high)}]"
                for o in outputs]] for t in chosen]

@@ -736,3 +736,16 @@ def _merge(container, keys: list[str], value, where: str, trail: list[str]) -> N
             _merge(current, str(inner).split("."), inner_value, where, trail + [str(key)])
     else:
         container[key] = copy.deepcopy(value)
+
+
+def value_at(data, path: str):
+    """The value at a dotted path of plain scenario data (numbers index lists), or None:
+    what :func:`with_overrides` would replace."""
+    for key in path.split("."):
+        if isinstance(data, list) and key.isdigit() and int(key) < len(data):
+            data = data[int(key)]
+        elif isinstance(data, dict) and key in data:
+            data = data[key]
+        else:
+            return None
+    return data

@@ -41,7 +41,13 @@ import pandas as pd
 from .errors import InputError
 from .report import text_table
 from .rundir import check_destination, staged_file, staged_folder, write_atomically
-from .scenario import load_scenario, read_yaml, scenario_from_dict, with_overrides
+from .scenario import (
+    load_scenario,
+    read_yaml,
+    scenario_from_dict,
+    value_at,
+    with_overrides,
+)
 from .stats import CONFIDENCE, replication_seeds
 
 OUTPUTS = ("reach", "reach_rate", "impressions", "shares", "engagement_rate", "followers_start",
@@ -83,18 +89,6 @@ class Parameter:
         return int(round(x)) if self.integer else float(x)
 
 
-def _lookup(data, path: str):
-    """The value at a dotted path of plain scenario data, or None."""
-    for key in path.split("."):
-        if isinstance(data, list) and key.isdigit() and int(key) < len(data):
-            data = data[int(key)]
-        elif isinstance(data, dict) and key in data:
-            data = data[key]
-        else:
-            return None
-    return data
-
-
 def parse_parameter(text: str, resolved: dict) -> Parameter:
     """``PATH=LOW:HIGH`` -> a :class:`Parameter`; integer when the field holds a whole number."""
     example = "e.g. --param fatigue.act_probability=0.05:0.3"
@@ -112,7 +106,7 @@ def parse_parameter(text: str, resolved: dict) -> Parameter:
     if path == "seed":
         raise InputError(f"--param {text}: the seed is not a parameter; every run shares it "
                          f"(give --seed, or --replications to average over seeds)")
-    base = _lookup(resolved, path)
+    base = value_at(resolved, path)
     if isinstance(base, bool) or (base is not None and not isinstance(base, (int, float))):
         raise InputError(f"--param {text}: {path} is not a number in the scenario (it is {base!r}); "
                          f"give a numeric field such as fatigue.act_probability")
@@ -150,7 +144,7 @@ def run_sample(task: SamplePoint) -> dict:
         message = str(error).removeprefix(f"{task.source}: ")
         raise InputError(f"{task.source}: design point {task.sample}: {message}") from None
     summary = summarize(result.log)
-    return {name: _number(_lookup(summary, name)) for name in task.outputs}
+    return {name: _number(value_at(summary, name)) for name in task.outputs}
 
 
 def _number(value) -> float:

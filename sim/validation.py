@@ -40,7 +40,14 @@ from .events import BRAND, RunLog
 from .motivations import PROFILES, QUALITIES, Motivation
 from .report import text_table
 from .scenario import Scenario, load_scenario, scenario_from_dict, with_overrides
-from .stats import Difference, Estimate, estimate, independent_difference, paired_difference, replication_seeds
+from .stats import (
+    Difference,
+    Estimate,
+    estimate,
+    independent_difference,
+    paired_difference,
+    replication_seeds,
+)
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 """Where the ready scenarios live (the project's ``scenarios/`` folder)."""
