@@ -97,13 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="a dotted scenario path and its prior range; log-uniform when LOW > 0 and "
                                 "HIGH/LOW >= 100; repeat for more")
     calibrate.add_argument("--budget", type=int, default=1000, help="simulations in all (default 1,000)")
-    calibrate.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
-    calibrate.add_argument("--scheduler", help="a Dask distributed scheduler, tcp://HOST:PORT")
     calibrate.add_argument("--seed", type=int, help="seeds every draw (default: the scenario's seed)")
-    calibrate.add_argument("--out", type=Path, required=True, help="the calibration folder to write")
-    calibrate.add_argument("--force", action="store_true",
-                           help="replace the --out folder if it exists and sharesim wrote it")
-    calibrate.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_run_options(calibrate, "the calibration folder to write", out_required=True)
     calibrate.set_defaults(command=lazy("calibration", "command_calibrate"))
     # --- sensitivity (sim/sensitivity.py) ---
     sensitivity = commands.add_parser(
@@ -124,12 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity.add_argument("--replications", type=int, default=1,
                              help="average each design point over this many paired seeds (default 1)")
     sensitivity.add_argument("--seed", type=int, help="the seed of every run and of the design (default: the scenario's)")
-    sensitivity.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
-    sensitivity.add_argument("--scheduler", help="a Dask distributed scheduler, tcp://HOST:PORT")
-    sensitivity.add_argument("--out", type=Path, help="write the analysis folder exactly here")
-    sensitivity.add_argument("--force", action="store_true",
-                             help="replace the --out folder if it exists and sharesim wrote it")
-    sensitivity.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_run_options(sensitivity, "write the analysis folder exactly here", out_required=False)
     sensitivity.set_defaults(command=lazy("sensitivity", "command_sensitivity"))
 
     # --- optimize (sim/optimize.py) ---
@@ -152,16 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.add_argument("--trials", type=int, default=40, help="plans to try (default 40)")
     optimize.add_argument("-r", "--replications", type=int, default=5,
                           help="paired replications per plan, the same seeds for every plan (default 5)")
-    optimize.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
-    optimize.add_argument("--scheduler", help="a Dask distributed scheduler, tcp://HOST:PORT")
     optimize.add_argument("--posterior", type=Path, metavar="POSTERIOR.csv",
                           help="a calibration's posterior.csv: replication i of every plan draws from it")
     optimize.add_argument("--seed", type=int, help="seeds the replications and the search (default: the scenario's)")
     optimize.add_argument("--resume", action="store_true", help="continue an interrupted search in --out")
-    optimize.add_argument("--out", type=Path, required=True, help="the optimization folder to write")
-    optimize.add_argument("--force", action="store_true",
-                          help="replace the --out folder if it exists and sharesim wrote it")
-    optimize.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_run_options(optimize, "the optimization folder to write", out_required=True)
     optimize.set_defaults(command=lazy("optimize", "command_optimize"))
 
     # --- teaching: demo, lesson, animate (sim/app.py, sim/lessons.py, sim/animation.py) ---
@@ -196,6 +181,16 @@ def build_parser() -> argparse.ArgumentParser:
                           help="replace the --out folder if it exists and sharesim wrote it")
     validate.set_defaults(command=lazy("validation", "command_validate"))
     return parser
+
+
+def add_run_options(command: argparse.ArgumentParser, out_help: str, out_required: bool = False) -> None:
+    """The options every command that runs many simulations shares: where they run, where results go."""
+    command.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
+    command.add_argument("--scheduler", help="a Dask distributed scheduler, tcp://HOST:PORT")
+    command.add_argument("--out", type=Path, required=out_required, help=out_help)
+    command.add_argument("--force", action="store_true",
+                         help="replace the --out folder if it exists and sharesim wrote it")
+    command.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
 
 def lazy(module: str, function: str):
