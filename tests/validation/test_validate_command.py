@@ -105,3 +105,16 @@ def test_too_few_replications_is_bad_input(capsys):
     assert main(["validate", "-r", "1"]) == 2
     err = capsys.readouterr().err
     assert "--replications" in err and "Traceback" not in err
+
+
+def test_readme_shows_the_table_sharesim_validate_wrote():
+    """docs/validation/ keeps what `sharesim validate --out docs/validation` wrote for this version;
+    README's table is that table, and validation.json says every check passed and every control failed."""
+    from tests.conftest import ROOT
+
+    written = (ROOT / "docs" / "validation" / "validation.txt").read_text(encoding="utf-8").strip()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert written in readme
+    record = json.loads((ROOT / "docs" / "validation" / "validation.json").read_text(encoding="utf-8"))
+    checks = record["checks"] if isinstance(record, dict) else record
+    assert checks and all(c["passed"] and not c["control"]["passed"] for c in checks)
