@@ -414,12 +414,13 @@ def worker_count(experiment: Experiment, workers: int, tasks: int) -> tuple[int,
     (``sim.scenario.memory_needed``), within 80% of the machine's memory. One
     worker means "in this process", which needs no extra interpreter.
     """
+    from .cost import BASE_BYTES
     from .scenario import _bytes, memory_available, memory_needed
 
     if workers <= 1 or tasks <= 1:
         return 1, None
     largest = max(memory_needed(scenario_from_dict(data, source=experiment.source))
-                  for data in experiment.scenarios.values())
+                  for data in experiment.scenarios.values()) - BASE_BYTES     # the model; the interpreter is in WORKER_BYTES
     budget = 0.8 * memory_available()
     by_memory = max(1, int(budget // (WORKER_BYTES + largest)))
     allowed = min(workers, cores(), by_memory, tasks)

@@ -65,7 +65,7 @@ def test_every_lesson_runs_well_under_a_minute_and_writes_its_folder(ran):
 
 def test_lesson_1_most_exposures_come_from_the_brand_and_shares_stop_at_once(ran):
     facts = ran["never_spread"][0].facts
-    assert facts["shares"] > 20, "the lesson needs shares to count"
+    assert facts["shares"] > 10, "the lesson needs shares to count"
     assert facts["exposures_from_brand"] > 0.9
     assert facts["share_never_reshared"] >= 0.9          # docs/validation-targets.md row 1
     assert f"{facts['share_never_reshared']:.1%}" in ran["never_spread"][0].text
