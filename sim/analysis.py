@@ -327,16 +327,28 @@ def label_propagation(matrix, seed: int, passes: int = LABEL_PASSES) -> np.ndarr
 def _communities(matrix, community, seed: int) -> tuple[np.ndarray | None, str]:
     """Each person's part of the network and how it was found: the generator's own
     communities when it has them, else label propagation, the largest
-    :data:`COMMUNITY_PARTS` parts by name and the rest pooled as part -1 ('other')."""
+    :data:`COMMUNITY_PARTS` parts by name and the rest pooled as part -1 ('other').
+
+    Above :data:`COMMUNITY_SAMPLE` people, label propagation runs on a snowball
+    sample (:func:`snowball_sample`) and the people outside it get part -2
+    (not sampled), so the table counts the sample only and says so."""
     if community is not None:
         return np.asarray(community), "the communities of the stochastic block model"
+    n = matrix.shape[0]
+    sample = None
+    if n > COMMUNITY_SAMPLE:
+        sample = snowball_sample(matrix, COMMUNITY_SAMPLE, seed)
+        matrix = matrix[sample][:, sample]
     labels, passes = label_propagation(matrix, seed)
     names, index, size = np.unique(labels, return_inverse=True, return_counts=True)
     largest = np.argsort(-size, kind="stable")[:COMMUNITY_PARTS]
     part = np.full(names.size, -1, dtype=np.int64)
     part[largest] = np.arange(largest.size)
     parts = part[index]
-    how = (f"detected by label propagation over the whole network ({passes} passes, seed {seed}): "
+    where_run = "over the whole network" if sample is None else (
+        f"over a snowball sample of {sample.size:,} of the {n:,} people (breadth-first from "
+        f"{SNOWBALL_SEEDS} random people, seed {seed}; the table counts the sampled people only)")
+    how = (f"detected by label propagation {where_run} ({passes} passes, seed {seed}): "
            f"{names.size:,} part{'s' if names.size != 1 else ''}")
     if names.size == 1:
         how += ", i.e. this network has no community structure that label propagation can find"
@@ -344,20 +356,77 @@ def _communities(matrix, community, seed: int) -> tuple[np.ndarray | None, str]:
         how += f", the {largest.size} largest listed"
     if (parts < 0).any():
         how += f" and the other {names.size - largest.size:,} pooled as 'other'"
+    if sample is not None:
+        everyone = np.full(n, -2, dtype=np.int64)
+        everyone[sample] = parts
+        parts = everyone
     return parts, how
+
+
+COMMUNITY_SAMPLE = 200_000
+"""People label propagation runs over at most (a snowball sample above it): label
+propagation sorts every tie once per pass, which took 24 s at 10^6 people."""
+
+SNOWBALL_SEEDS = 20
+"""Random people a snowball sample grows from."""
+
+
+def snowball_sample(matrix, size: int, seed: int) -> np.ndarray:
+    """``size`` people reached first by a breadth-first search from :data:`SNOWBALL_SEEDS`
+    random people (sorted indices): a sample that keeps friends together, as
+    communities need (a uniform sample of people would keep almost no ties)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import breadth_first_order
+
+    n = matrix.shape[0]
+    rng = np.random.default_rng(seed)
+    seeds = rng.choice(n, size=min(SNOWBALL_SEEDS, n), replace=False)
+    hub = sp.csr_array((np.ones(seeds.size, dtype=np.int8), (np.zeros(seeds.size, dtype=np.int64), seeds)),
+                       shape=(1, n + 1))
+    padded = sp.vstack([sp.hstack([matrix, sp.csr_array((n, 1), dtype=matrix.dtype)]), hub], format="csr")
+    order = breadth_first_order(padded, n, directed=True, return_predecessors=False)
+    chosen = order[1:size + 1]
+    if chosen.size < size:       # the seeds' components are small: fill up at random
+        rest = np.setdiff1d(np.arange(n), chosen)
+        chosen = np.concatenate([chosen, rng.choice(rest, size=size - chosen.size, replace=False)])
+    return np.sort(chosen)
 
 
 def follower_distance(matrix, followers: np.ndarray) -> np.ndarray:
     """Ties from each person to the nearest tick-0 follower, following who sees
-    whose shares (0: a follower; inf: unreachable)."""
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import shortest_path
+    whose shares (0: a follower; inf: unreachable).
 
-    n = matrix.shape[0]
-    source = sp.csr_array((np.ones(followers.size), (np.full(followers.size, n), followers)), shape=(n + 1, n + 1))
-    padded = sp.block_diag([matrix.astype(float), sp.csr_array((1, 1))], format="csr") + source
-    distance = shortest_path(padded, directed=True, unweighted=True, indices=n)
-    return distance[:n] - 1.0
+    One breadth-first search from all followers at once over the CSR arrays,
+    a frontier at a time (in pieces of at most :data:`BFS_PIECE` ties), so
+    time and memory grow with the ties, not with their square."""
+    indptr = np.asarray(matrix.indptr, dtype=np.int64)
+    indices = matrix.indices
+    n = indptr.size - 1
+    distance = np.full(n, np.inf)
+    frontier = np.unique(np.asarray(followers, dtype=np.int64))
+    distance[frontier] = 0.0
+    level = 0
+    while frontier.size:
+        level += 1
+        found = []
+        ends = np.cumsum(indptr[frontier + 1] - indptr[frontier])
+        first = 0
+        while first < frontier.size:       # pieces of about BFS_PIECE ties
+            last = max(first + 1, int(np.searchsorted(ends, ends[first - 1] + BFS_PIECE if first else BFS_PIECE)))
+            piece = frontier[first:last]
+            starts, lengths = indptr[piece], indptr[piece + 1] - indptr[piece]
+            offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+            seen = indices[offsets + np.arange(offsets.size)]
+            seen = seen[np.isinf(distance[seen])]
+            distance[seen] = level
+            found.append(seen)
+            first = last
+        frontier = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+    return distance
+
+
+BFS_PIECE = 1 << 22
+"""Ties gathered at once by :func:`follower_distance` (bounds its temporary memory to ~100 MB)."""
 
 
 def where(run: RunLog, matrix=None, community: np.ndarray | None = None) -> dict:
@@ -383,6 +452,7 @@ def where(run: RunLog, matrix=None, community: np.ndarray | None = None) -> dict
     rows = []
     if parts is not None:
         frame = pd.DataFrame({"part": parts, "reached": reached, "followers": followers, "sharers": sharers})
+        frame = frame[frame["part"] > -2]            # -2: outside the snowball sample
         grouped = frame.groupby("part").agg(people=("reached", "size"), followers=("followers", "sum"),
                                             reached=("reached", "sum"), sharers=("sharers", "sum"))
         grouped["reach_rate"] = grouped["reached"] / grouped["people"]
