@@ -363,7 +363,7 @@ def _communities(matrix, community, seed: int) -> tuple[np.ndarray | None, str]:
     return parts, how
 
 
-COMMUNITY_SAMPLE = 200_000
+COMMUNITY_SAMPLE = 100_000
 """People label propagation runs over at most (a snowball sample above it): label
 propagation sorts every tie once per pass, which took 24 s at 10^6 people."""
 
@@ -381,9 +381,10 @@ def snowball_sample(matrix, size: int, seed: int) -> np.ndarray:
     n = matrix.shape[0]
     rng = np.random.default_rng(seed)
     seeds = rng.choice(n, size=min(SNOWBALL_SEEDS, n), replace=False)
-    hub = sp.csr_array((np.ones(seeds.size, dtype=np.int8), (np.zeros(seeds.size, dtype=np.int64), seeds)),
-                       shape=(1, n + 1))
-    padded = sp.vstack([sp.hstack([matrix, sp.csr_array((n, 1), dtype=matrix.dtype)]), hub], format="csr")
+    indptr = np.asarray(matrix.indptr, dtype=np.int64)        # one more row: a hub that sees the seeds
+    padded = sp.csr_array((np.ones(indptr[-1] + seeds.size, dtype=np.int8),
+                           np.concatenate([matrix.indices, seeds.astype(matrix.indices.dtype)]),
+                           np.append(indptr, indptr[-1] + seeds.size)), shape=(n + 1, n + 1))
     order = breadth_first_order(padded, n, directed=True, return_predecessors=False)
     chosen = order[1:size + 1]
     if chosen.size < size:       # the seeds' components are small: fill up at random
@@ -408,7 +409,6 @@ def follower_distance(matrix, followers: np.ndarray) -> np.ndarray:
     level = 0
     while frontier.size:
         level += 1
-        found = []
         ends = np.cumsum(indptr[frontier + 1] - indptr[frontier])
         first = 0
         while first < frontier.size:       # pieces of about BFS_PIECE ties
@@ -417,11 +417,9 @@ def follower_distance(matrix, followers: np.ndarray) -> np.ndarray:
             starts, lengths = indptr[piece], indptr[piece + 1] - indptr[piece]
             offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
             seen = indices[offsets + np.arange(offsets.size)]
-            seen = seen[np.isinf(distance[seen])]
-            distance[seen] = level
-            found.append(seen)
+            distance[seen[np.isinf(distance[seen])]] = level
             first = last
-        frontier = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+        frontier = np.flatnonzero(distance == level)     # sorted: the next level reads the CSR in order
     return distance
 
 
