@@ -30,8 +30,10 @@ It prints tables and writes ``benchmarks/results/{ic_peers,full_model,startup}.j
 2. ``full``: the full model on powerlaw_cluster graphs of mean degree 10, 14
    days of hourly ticks, one brand followed by 10% posting 3 times a day;
    each population in its own process: graph building, the rest of the
-   set-up, the run, wall time per simulated day, exposures and feed items per
-   second, peak RSS (VmHWM, else ``ru_maxrss``); and, for comparison, the
+   set-up, the run, wall time per simulated day, writing the run folder as
+   ``sharesim run`` does (event log, network, report: the output time),
+   exposures and feed items per second, peak RSS (VmHWM, else ``ru_maxrss``);
+   and, for comparison, the
    time and memory NetworkX's own generator takes for the same graph.
 3. ``startup``: ``sharesim --help`` and a 1,000-person, 7-day ``sharesim run``
    as whole processes.
@@ -298,6 +300,7 @@ def full_child(n: int, days: float, profile: Path | None = None) -> dict:
     import sim.model as model_module
     from sim import metrics
     from sim.feed import Feed
+    from sim.runs import RunResult, write_run_folder
 
     scenario = full_scenario(n, days)
     spent = {"graph": 0.0}
@@ -334,10 +337,17 @@ def full_child(n: int, days: float, profile: Path | None = None) -> dict:
     summary = metrics.summarize(model.run_log())
     t3 = time.perf_counter()
     exposures = int(model.log.count(0))
+    series = model.datacollector.get_model_vars_dataframe().rename_axis("tick").reset_index()
+    result = RunResult(scenario=scenario, seed=model.seed, log=model.run_log(), series=series, graph=model.graph)
+    t4 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        write_run_folder(result, Path(folder) / "run")      # everything `sharesim run` writes
+    outputs = time.perf_counter() - t4
     return {
         "population": n, "days": days, "ties": int(model.graph.ties),
         "graph_seconds": spent["graph"], "setup_seconds": t1 - t0 - spent["graph"],
         "run_seconds": t2 - t1, "seconds_per_day": (t2 - t1) / days, "results_seconds": t3 - t2,
+        "outputs_seconds": outputs,
         "exposures": exposures, "exposures_per_second": exposures / (t2 - t1),
         "feed_items": delivered[0], "feed_items_per_second": delivered[0] / (t2 - t1),
         "reach": summary["reach"], "shares": summary["shares"],
@@ -387,7 +397,8 @@ def part_full(args) -> list[dict]:
             row["networkx_graph_seconds"], row["networkx_graph_peak_rss_mb"] = theirs["seconds"], theirs["peak_rss_mb"]
         rows.append(row)
         print(f"full model n={n:>9,}: graph {row['graph_seconds']:7.2f} s, set-up {row['setup_seconds']:6.2f} s, "
-              f"{row['seconds_per_day']:7.3f} s per simulated day, {row['exposures_per_second'] / 1e6:6.3f} M "
+              f"{row['seconds_per_day']:7.3f} s per simulated day, outputs {row['outputs_seconds']:6.2f} s, "
+              f"{row['exposures_per_second'] / 1e6:6.3f} M "
               f"exposures/s, {row['feed_items_per_second'] / 1e6:6.2f} M feed items/s, "
               f"peak RSS {row['peak_rss_mb']:,.0f} MB")
         if "networkx_graph_seconds" in row:
@@ -503,13 +514,15 @@ def markdown(ic: list[dict], full: list[dict], startup: dict | None, checks: lis
         lines += ["", "\\* extrapolated from the first iterations (a lower bound of NDlib's time).", ""]
     if full:
         lines += ["## Full model: powerlaw_cluster, mean degree 10, hourly ticks, 10% followers, 3 posts a day", "",
-                  "| people | days | graph build s | (NetworkX's: s, MB) | other set-up s | s per simulated day | exposures/s | feed items/s | peak RSS MB |",
-                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| people | days | graph build s | (NetworkX's: s, MB) | other set-up s | s per simulated day | "
+                  "outputs s | exposures/s | feed items/s | peak RSS MB |",
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in full:
             theirs = (f"{r['networkx_graph_seconds']:.1f} s, {r['networkx_graph_peak_rss_mb']:,.0f} MB"
                       if "networkx_graph_seconds" in r else "–")
             lines.append(f"| {r['population']:,} | {r['days']:g} | {r['graph_seconds']:.2f} | {theirs} | {r['setup_seconds']:.2f} | "
-                         f"{r['seconds_per_day']:.3f} | {r['exposures_per_second']:,.0f} | "
+                         f"{r['seconds_per_day']:.3f} | {r.get('outputs_seconds', float('nan')):.2f} | "
+                         f"{r['exposures_per_second']:,.0f} | "
                          f"{r['feed_items_per_second']:,.0f} | {r['peak_rss_mb']:,.0f} |")
         lines.append("")
     if startup:

@@ -346,7 +346,7 @@ def _communities(matrix, community, seed: int) -> tuple[np.ndarray | None, str]:
     part[largest] = np.arange(largest.size)
     parts = part[index]
     where_run = "over the whole network" if sample is None else (
-        f"over a snowball sample of {sample.size:,} of the {n:,} people (breadth-first from "
+        f"over a snowball sample of {sample.size:,} of the {n:,} people (the nearest to "
         f"{SNOWBALL_SEEDS} random people, seed {seed}; the table counts the sampled people only)")
     how = (f"detected by label propagation {where_run} ({passes} passes, seed {seed}): "
            f"{names.size:,} part{'s' if names.size != 1 else ''}")
@@ -372,42 +372,47 @@ SNOWBALL_SEEDS = 20
 
 
 def snowball_sample(matrix, size: int, seed: int) -> np.ndarray:
-    """``size`` people reached first by a breadth-first search from :data:`SNOWBALL_SEEDS`
-    random people (sorted indices): a sample that keeps friends together, as
-    communities need (a uniform sample of people would keep almost no ties)."""
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import breadth_first_order
-
+    """``size`` people nearest to :data:`SNOWBALL_SEEDS` random people, following ties
+    breadth-first (sorted indices; of the farthest level needed, a random part): a
+    sample that keeps friends together, as communities need (a uniform sample of
+    people would keep almost no ties). People the seeds cannot reach fill it up at random."""
     n = matrix.shape[0]
     rng = np.random.default_rng(seed)
     seeds = rng.choice(n, size=min(SNOWBALL_SEEDS, n), replace=False)
-    indptr = np.asarray(matrix.indptr, dtype=np.int64)        # one more row: a hub that sees the seeds
-    padded = sp.csr_array((np.ones(indptr[-1] + seeds.size, dtype=np.int8),
-                           np.concatenate([matrix.indices, seeds.astype(matrix.indices.dtype)]),
-                           np.append(indptr, indptr[-1] + seeds.size)), shape=(n + 1, n + 1))
-    order = breadth_first_order(padded, n, directed=True, return_predecessors=False)
-    chosen = order[1:size + 1]
-    if chosen.size < size:       # the seeds' components are small: fill up at random
-        rest = np.setdiff1d(np.arange(n), chosen)
-        chosen = np.concatenate([chosen, rng.choice(rest, size=size - chosen.size, replace=False)])
+    distance = _breadth_first(matrix, seeds, enough=size)
+    reached = np.isfinite(distance)
+    levels = np.bincount(distance[reached].astype(np.int64))
+    last = int(np.searchsorted(np.cumsum(levels), size))        # the level that completes the sample
+    chosen = np.flatnonzero(distance < last)
+    rest = np.flatnonzero(distance == last) if last < levels.size else np.flatnonzero(~reached)
+    chosen = np.concatenate([chosen, rng.choice(rest, size=min(size - chosen.size, rest.size), replace=False)])
+    if chosen.size < size:
+        others = np.flatnonzero(~reached)
+        chosen = np.concatenate([chosen, rng.choice(others, size=size - chosen.size, replace=False)])
     return np.sort(chosen)
 
 
 def follower_distance(matrix, followers: np.ndarray) -> np.ndarray:
     """Ties from each person to the nearest tick-0 follower, following who sees
-    whose shares (0: a follower; inf: unreachable).
+    whose shares (0: a follower; inf: unreachable)."""
+    return _breadth_first(matrix, followers)
 
-    One breadth-first search from all followers at once over the CSR arrays,
+
+def _breadth_first(matrix, sources: np.ndarray, enough: int | None = None) -> np.ndarray:
+    """Ties from each person to the nearest of ``sources`` (inf: unreachable, or not
+    searched: the search stops after the level at which ``enough`` people are reached).
+
+    One breadth-first search from all sources at once over the CSR arrays,
     a frontier at a time (in pieces of at most :data:`BFS_PIECE` ties), so
     time and memory grow with the ties, not with their square."""
     indptr = np.asarray(matrix.indptr, dtype=np.int64)
     indices = matrix.indices
     n = indptr.size - 1
     distance = np.full(n, np.inf)
-    frontier = np.unique(np.asarray(followers, dtype=np.int64))
+    frontier = np.unique(np.asarray(sources, dtype=np.int64))
     distance[frontier] = 0.0
-    level = 0
-    while frontier.size:
+    reached, level = frontier.size, 0
+    while frontier.size and (enough is None or reached < enough):
         level += 1
         ends = np.cumsum(indptr[frontier + 1] - indptr[frontier])
         first = 0
@@ -420,6 +425,7 @@ def follower_distance(matrix, followers: np.ndarray) -> np.ndarray:
             distance[seen[np.isinf(distance[seen])]] = level
             first = last
         frontier = np.flatnonzero(distance == level)     # sorted: the next level reads the CSR in order
+        reached += frontier.size
     return distance
 
 
