@@ -64,3 +64,18 @@ def test_sessions_get_what_a_scan_of_every_waiting_item_gives(seed):
             scan.forget_older_than(horizon)
         assert len(feed) == len(scan.items)
         assert feed.posts_waiting() >= {p for _, p, _, _ in scan.items}
+
+
+def test_runs_are_distributed_as_before_feeds_were_chained():
+    """Reach, shares and unfollow rate over 10 replications against the numbers the code before
+    this change gave (tests/feed_reference.py made the fixture): same distributions."""
+    import json
+
+    from feed_reference import FIXTURE, replicate
+    from scipy.stats import ks_2samp
+
+    before = json.loads(FIXTURE.read_text())
+    now = replicate()
+    for key in ("reach", "shares", "unfollow_rate"):
+        assert len(now[key]) == len(before[key]) == before["replications"]
+        assert ks_2samp(now[key], before[key]).pvalue > 0.01, (key, now[key], before[key])
