@@ -363,7 +363,7 @@ def _communities(matrix, community, seed: int) -> tuple[np.ndarray | None, str]:
     return parts, how
 
 
-COMMUNITY_SAMPLE = 100_000
+COMMUNITY_SAMPLE = 50_000
 """People label propagation runs over at most (a snowball sample above it): label
 propagation sorts every tie once per pass, which took 24 s at 10^6 people."""
 
