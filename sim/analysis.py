@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.distinct import distinct
 from sim.events import BRAND, RunLog
 from sim.metrics import (
     CascadeForest,
@@ -112,13 +113,13 @@ def people_reached(run: RunLog, brand: int | None = None) -> np.ndarray:
     exposures = run.of_kind("exposure")
     if brand is not None:
         exposures = exposures[exposures["brand"] == brand]
-    return np.unique(exposures["person"].to_numpy())
+    return distinct(exposures["person"].to_numpy())
 
 
 def people_reached_directly(run: RunLog) -> np.ndarray:
     """Ids of the people who read at least one post from the brand itself (``source`` -1)."""
     exposures = run.of_kind("exposure")
-    return np.unique(exposures.loc[exposures["source"] == BRAND, "person"].to_numpy())
+    return distinct(exposures.loc[exposures["source"] == BRAND, "person"].to_numpy())
 
 
 def following_at_end(run: RunLog, brand: int) -> np.ndarray:
@@ -159,9 +160,9 @@ def brand_roles(run: RunLog, b: int, offended_types: set[str], employee: pd.Seri
     exposures, shares = run.of_kind("exposure"), run.of_kind("share")
     follows, unfollows = run.of_kind("follow"), run.of_kind("unfollow")
     reached = people_reached(run, b)
-    left = np.unique(unfollows.loc[unfollows["brand"] == b, "person"])
-    joined = np.unique(follows.loc[follows["brand"] == b, "person"])
-    shared = np.unique(shares.loc[shares["brand"] == b, "person"])
+    left = distinct(unfollows.loc[unfollows["brand"] == b, "person"])
+    joined = distinct(follows.loc[follows["brand"] == b, "person"])
+    shared = distinct(shares.loc[shares["brand"] == b, "person"])
     is_employee = employee.reindex(shared, fill_value=False).to_numpy(dtype=bool)
     offended = np.empty(0, dtype=np.int64)
     provocative = run.posts.set_index("post")["provocative"] if "provocative" in run.posts else None
@@ -174,7 +175,7 @@ def brand_roles(run: RunLog, b: int, offended_types: set[str], employee: pd.Seri
                          | (first_follow.reindex(hot["person"]).to_numpy() <= hot["tick"].to_numpy()))
         still = ~(quit_at.reindex(hot["person"]).to_numpy() < hot["tick"].to_numpy())
         touchy = motivation.reindex(hot["person"]).isin(offended_types).to_numpy()
-        offended = np.unique(hot["person"].to_numpy()[was_following & still & touchy])
+        offended = distinct(hot["person"].to_numpy()[was_following & still & touchy])
     kept = np.intersect1d(start_ids, end_ids)
     return {
         "brand": run.brands[b],
@@ -409,7 +410,7 @@ def _breadth_first(matrix, sources: np.ndarray, enough: int | None = None) -> np
     indices = matrix.indices
     n = indptr.size - 1
     distance = np.full(n, np.inf)
-    frontier = np.unique(np.asarray(sources, dtype=np.int64))
+    frontier = distinct(np.asarray(sources, dtype=np.int64))
     distance[frontier] = 0.0
     reached, level = frontier.size, 0
     while frontier.size and (enough is None or reached < enough):

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from .distinct import distinct
+
 
 @dataclass
 class Items:
@@ -103,7 +105,7 @@ class Feed:
         items = np.arange(self._end, self._end + n, dtype=np.int64)
         arrival = values["arrival"]
         self._deliveries.append([self._end, self._end + n, float(arrival.min()), float(arrival.max()), n,
-                                 np.unique(values["post"])])
+                                 distinct(values["post"])])
         self._end += n
         self._alive += n
         self._latest = max(self._latest, float(arrival.max()))
@@ -196,7 +198,7 @@ class Feed:
             return self._people.astype(np.int32)
         items = self._chains(self._people)
         early = items[self._column("arrival", items) < until]
-        return np.unique(self._column("person", early)).astype(np.int32)
+        return distinct(self._column("person", early)).astype(np.int32)
 
     def take_session(self, readers: np.ndarray, session_at: np.ndarray) -> Items:
         """Remove and return the items a session shows: those that arrived before it.
@@ -227,7 +229,7 @@ class Feed:
         if old:
             old = np.concatenate(old)
             if old.size:
-                people = np.unique(self._column("person", old)).astype(np.int64)
+                people = distinct(self._column("person", old)).astype(np.int64)
                 self._drop(old)
                 items = self._chains(people)
                 self._rechain(people, items[self._column("alive", items)])

@@ -36,6 +36,7 @@ import pandas as pd
 
 from .agents import Brand, Person
 from .content import PostTable, attention, plan_campaign
+from .distinct import distinct
 from .errors import InputError
 from .events import BRAND, NO_POST, EventKind, EventLog, RunLog
 from .feed import Background, Feed, Items, Ranking, read_session
@@ -376,7 +377,7 @@ class SharingModel(mesa.Model):
         self.counts.exposures = len(items)
         newly = items.person[~self.reached[items.person]]
         self.reached[newly] = True
-        self.counts.new_reach = np.unique(newly).size
+        self.counts.new_reach = distinct(newly).size
         self.reach += self.counts.new_reach
 
         first = self._first_readings(items)
@@ -390,7 +391,7 @@ class SharingModel(mesa.Model):
         _, index = np.unique(key, return_index=True)
         items = items.subset(np.sort(index))
         unseen = np.ones(len(items), dtype=bool)
-        for post in np.unique(items.post):
+        for post in distinct(items.post):
             mine = items.post == post
             unseen[mine] = ~self.seen[post][items.person[mine]]
             self.seen[post][items.person[mine]] = True
