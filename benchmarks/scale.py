@@ -2,7 +2,8 @@
 
 Run by hand from the project folder (CI does not run it):
 
-    python benchmarks/scale.py --size 1000000              # this tree's code
+    python benchmarks/scale.py --size 1000000              # this tree's code (--save: keep the JSON
+                                                           # in benchmarks/results/scale_<size>.json)
     python benchmarks/scale.py --size 1000000 --tree DIR   # another checkout's code (e.g. a worktree of
                                                            # the branch point), for ratios in one session
 
@@ -114,11 +115,15 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--days", type=float, default=2.0)
     parser.add_argument("--tree", type=Path, default=ROOT, help="checkout whose sim/ to time (default: this one)")
+    parser.add_argument("--save", action="store_true", help="also write benchmarks/results/scale_<size>.json")
     args = parser.parse_args()
     sys.path.insert(0, str(args.tree.resolve()))
     row = measure(args.size, args.days)
     row["tree"] = str(args.tree)
+    row["when"] = time.strftime("%Y-%m-%d %H:%M")
     print(json.dumps(row))
+    if args.save:
+        (ROOT / "benchmarks" / "results" / f"scale_{args.size}.json").write_text(json.dumps(row, indent=2) + "\n")
 
 
 if __name__ == "__main__":
