@@ -124,11 +124,12 @@ class Feed:
             return
         first = self._deliveries[0][0] if self._deliveries else self._end   # older slots are all dead
         keep = slice(first - self._base, used)
-        size = max(2 * (used - keep.start + n), 1024)
+        live = keep.stop - keep.start
+        size = capacity if live + n <= capacity else max(2 * (live + n), 1024)   # slide, or grow
         for name, column in self._columns.items():
-            grown = np.empty(size, dtype=column.dtype)
-            grown[:keep.stop - keep.start] = column[keep]
-            self._columns[name] = grown
+            moved = column if size == capacity else np.empty(size, dtype=column.dtype)
+            moved[:live] = column[keep]
+            self._columns[name] = moved
         self._base = first
 
     def _append(self, person: np.ndarray, items: np.ndarray) -> None:
