@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.distinct import distinct
 from sim.events import BRAND, RunLog
 from sim.metrics import (
     CascadeForest,
@@ -112,13 +113,13 @@ def people_reached(run: RunLog, brand: int | None = None) -> np.ndarray:
     exposures = run.of_kind("exposure")
     if brand is not None:
         exposures = exposures[exposures["brand"] == brand]
-    return np.unique(exposures["person"].to_numpy())
+    return distinct(exposures["person"].to_numpy())
 
 
 def people_reached_directly(run: RunLog) -> np.ndarray:
     """Ids of the people who read at least one post from the brand itself (``source`` -1)."""
     exposures = run.of_kind("exposure")
-    return np.unique(exposures.loc[exposures["source"] == BRAND, "person"].to_numpy())
+    return distinct(exposures.loc[exposures["source"] == BRAND, "person"].to_numpy())
 
 
 def following_at_end(run: RunLog, brand: int) -> np.ndarray:
@@ -159,9 +160,9 @@ def brand_roles(run: RunLog, b: int, offended_types: set[str], employee: pd.Seri
     exposures, shares = run.of_kind("exposure"), run.of_kind("share")
     follows, unfollows = run.of_kind("follow"), run.of_kind("unfollow")
     reached = people_reached(run, b)
-    left = np.unique(unfollows.loc[unfollows["brand"] == b, "person"])
-    joined = np.unique(follows.loc[follows["brand"] == b, "person"])
-    shared = np.unique(shares.loc[shares["brand"] == b, "person"])
+    left = distinct(unfollows.loc[unfollows["brand"] == b, "person"])
+    joined = distinct(follows.loc[follows["brand"] == b, "person"])
+    shared = distinct(shares.loc[shares["brand"] == b, "person"])
     is_employee = employee.reindex(shared, fill_value=False).to_numpy(dtype=bool)
     offended = np.empty(0, dtype=np.int64)
     provocative = run.posts.set_index("post")["provocative"] if "provocative" in run.posts else None
@@ -174,7 +175,7 @@ def brand_roles(run: RunLog, b: int, offended_types: set[str], employee: pd.Seri
                          | (first_follow.reindex(hot["person"]).to_numpy() <= hot["tick"].to_numpy()))
         still = ~(quit_at.reindex(hot["person"]).to_numpy() < hot["tick"].to_numpy())
         touchy = motivation.reindex(hot["person"]).isin(offended_types).to_numpy()
-        offended = np.unique(hot["person"].to_numpy()[was_following & still & touchy])
+        offended = distinct(hot["person"].to_numpy()[was_following & still & touchy])
     kept = np.intersect1d(start_ids, end_ids)
     return {
         "brand": run.brands[b],
@@ -327,16 +328,28 @@ def label_propagation(matrix, seed: int, passes: int = LABEL_PASSES) -> np.ndarr
 def _communities(matrix, community, seed: int) -> tuple[np.ndarray | None, str]:
     """Each person's part of the network and how it was found: the generator's own
     communities when it has them, else label propagation, the largest
-    :data:`COMMUNITY_PARTS` parts by name and the rest pooled as part -1 ('other')."""
+    :data:`COMMUNITY_PARTS` parts by name and the rest pooled as part -1 ('other').
+
+    Above :data:`COMMUNITY_SAMPLE` people, label propagation runs on a snowball
+    sample (:func:`snowball_sample`) and the people outside it get part -2
+    (not sampled), so the table counts the sample only and says so."""
     if community is not None:
         return np.asarray(community), "the communities of the stochastic block model"
+    n = matrix.shape[0]
+    sample = None
+    if n > COMMUNITY_SAMPLE:
+        sample = snowball_sample(matrix, COMMUNITY_SAMPLE, seed)
+        matrix = matrix[sample][:, sample]
     labels, passes = label_propagation(matrix, seed)
     names, index, size = np.unique(labels, return_inverse=True, return_counts=True)
     largest = np.argsort(-size, kind="stable")[:COMMUNITY_PARTS]
     part = np.full(names.size, -1, dtype=np.int64)
     part[largest] = np.arange(largest.size)
     parts = part[index]
-    how = (f"detected by label propagation over the whole network ({passes} passes, seed {seed}): "
+    where_run = "over the whole network" if sample is None else (
+        f"over a snowball sample of {sample.size:,} of the {n:,} people (the nearest to "
+        f"{SNOWBALL_SEEDS} random people, seed {seed}; the table counts the sampled people only)")
+    how = (f"detected by label propagation {where_run} ({passes} passes, seed {seed}): "
            f"{names.size:,} part{'s' if names.size != 1 else ''}")
     if names.size == 1:
         how += ", i.e. this network has no community structure that label propagation can find"
@@ -344,20 +357,81 @@ def _communities(matrix, community, seed: int) -> tuple[np.ndarray | None, str]:
         how += f", the {largest.size} largest listed"
     if (parts < 0).any():
         how += f" and the other {names.size - largest.size:,} pooled as 'other'"
+    if sample is not None:
+        everyone = np.full(n, -2, dtype=np.int64)
+        everyone[sample] = parts
+        parts = everyone
     return parts, how
+
+
+COMMUNITY_SAMPLE = 50_000
+"""People label propagation runs over at most (a snowball sample above it): label
+propagation sorts every tie once per pass, which took 24 s at 10^6 people."""
+
+SNOWBALL_SEEDS = 20
+"""Random people a snowball sample grows from."""
+
+
+def snowball_sample(matrix, size: int, seed: int) -> np.ndarray:
+    """``size`` people nearest to :data:`SNOWBALL_SEEDS` random people, following ties
+    breadth-first (sorted indices; of the farthest level needed, a random part): a
+    sample that keeps friends together, as communities need (a uniform sample of
+    people would keep almost no ties). People the seeds cannot reach fill it up at random."""
+    n = matrix.shape[0]
+    rng = np.random.default_rng(seed)
+    seeds = rng.choice(n, size=min(SNOWBALL_SEEDS, n), replace=False)
+    distance = _breadth_first(matrix, seeds, enough=size)
+    reached = np.isfinite(distance)
+    levels = np.bincount(distance[reached].astype(np.int64))
+    last = int(np.searchsorted(np.cumsum(levels), size))        # the level that completes the sample
+    chosen = np.flatnonzero(distance < last)
+    rest = np.flatnonzero(distance == last) if last < levels.size else np.flatnonzero(~reached)
+    chosen = np.concatenate([chosen, rng.choice(rest, size=min(size - chosen.size, rest.size), replace=False)])
+    if chosen.size < size:
+        others = np.flatnonzero(~reached)
+        chosen = np.concatenate([chosen, rng.choice(others, size=size - chosen.size, replace=False)])
+    return np.sort(chosen)
 
 
 def follower_distance(matrix, followers: np.ndarray) -> np.ndarray:
     """Ties from each person to the nearest tick-0 follower, following who sees
     whose shares (0: a follower; inf: unreachable)."""
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import shortest_path
+    return _breadth_first(matrix, followers)
 
-    n = matrix.shape[0]
-    source = sp.csr_array((np.ones(followers.size), (np.full(followers.size, n), followers)), shape=(n + 1, n + 1))
-    padded = sp.block_diag([matrix.astype(float), sp.csr_array((1, 1))], format="csr") + source
-    distance = shortest_path(padded, directed=True, unweighted=True, indices=n)
-    return distance[:n] - 1.0
+
+def _breadth_first(matrix, sources: np.ndarray, enough: int | None = None) -> np.ndarray:
+    """Ties from each person to the nearest of ``sources`` (inf: unreachable, or not
+    searched: the search stops after the level at which ``enough`` people are reached).
+
+    One breadth-first search from all sources at once over the CSR arrays,
+    a frontier at a time (in pieces of at most :data:`BFS_PIECE` ties), so
+    time and memory grow with the ties, not with their square."""
+    indptr = np.asarray(matrix.indptr, dtype=np.int64)
+    indices = matrix.indices
+    n = indptr.size - 1
+    distance = np.full(n, np.inf)
+    frontier = distinct(np.asarray(sources, dtype=np.int64))
+    distance[frontier] = 0.0
+    reached, level = frontier.size, 0
+    while frontier.size and (enough is None or reached < enough):
+        level += 1
+        ends = np.cumsum(indptr[frontier + 1] - indptr[frontier])
+        first = 0
+        while first < frontier.size:       # pieces of about BFS_PIECE ties
+            last = max(first + 1, int(np.searchsorted(ends, ends[first - 1] + BFS_PIECE if first else BFS_PIECE)))
+            piece = frontier[first:last]
+            starts, lengths = indptr[piece], indptr[piece + 1] - indptr[piece]
+            offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+            seen = indices[offsets + np.arange(offsets.size)]
+            distance[seen[np.isinf(distance[seen])]] = level
+            first = last
+        frontier = np.flatnonzero(distance == level)     # sorted: the next level reads the CSR in order
+        reached += frontier.size
+    return distance
+
+
+BFS_PIECE = 1 << 22
+"""Ties gathered at once by :func:`follower_distance` (bounds its temporary memory to ~100 MB)."""
 
 
 def where(run: RunLog, matrix=None, community: np.ndarray | None = None) -> dict:
@@ -383,6 +457,7 @@ def where(run: RunLog, matrix=None, community: np.ndarray | None = None) -> dict
     rows = []
     if parts is not None:
         frame = pd.DataFrame({"part": parts, "reached": reached, "followers": followers, "sharers": sharers})
+        frame = frame[frame["part"] > -2]            # -2: outside the snowball sample
         grouped = frame.groupby("part").agg(people=("reached", "size"), followers=("followers", "sum"),
                                             reached=("reached", "sum"), sharers=("sharers", "sum"))
         grouped["reach_rate"] = grouped["reached"] / grouped["people"]

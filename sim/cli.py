@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="replace the --out folder if it exists and sharesim wrote it")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument("--events-csv", action="store_true",
+                     help="write the event log as events.csv even when it is large (default: Parquet above 10^6 events)")
     run.set_defaults(command=command_run)
 
     # Each later command lives in the module of its idea; the module is
@@ -217,7 +219,8 @@ def command_run(args) -> int:
         check_writable(OUTPUTS / scenario.name)
     result = simulate(scenario, seed=args.seed, source=str(args.scenario), progress=not args.quiet)
     folder = args.out or run_folder(scenario.name, result.seed)
-    summary = write_run_folder(result, folder, force=args.force, pick_free=args.out is None)
+    summary = write_run_folder(result, folder, force=args.force, pick_free=args.out is None,
+                               events_format="csv" if args.events_csv else None)
     if not args.quiet:
         print(summary_table(summary))
         print(f"\nrun folder: {result.folder}")

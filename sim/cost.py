@@ -14,18 +14,20 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-BASE_BYTES = 180 * 2**20
-"""The interpreter with NumPy, SciPy, pandas, Mesa and matplotlib imported (measured: about 175 MB)."""
-BYTES_PER_PERSON = 1000
+BASE_BYTES = 240 * 2**20
+"""The interpreter with NumPy, SciPy, pandas, Mesa and matplotlib imported, and the report's
+fixed needs (measured: a 10,000-person run peaks at about 260 MB)."""
+BYTES_PER_PERSON = 600
 """Memory per person: a Mesa agent (~450 B, docs/mesa-notes.md), the model's arrays (motives,
-activity, competition, reading marks ...) and the outputs' per-person tables."""
+activity, competition, reading marks ...) and the outputs' per-person tables (measured with the
+ties below: 10^6 people peak at 1.2 GB, 10^7 at 8.9 GB)."""
 BYTES_PER_PERSON_TOPIC = 9
 """Memory per person and topic while interests are drawn (a float and a flag)."""
 BYTES_PER_GENERATED_TIE = 400
 """Memory per tie while a NetworkX generator builds the graph (dicts of dicts)."""
-BYTES_PER_GROWN_TIE = 90
+BYTES_PER_GROWN_TIE = 60
 """Memory per tie when sim.network grows a large graph with NumPy (both directions in CSR, close and
-professional flags, and the growth's temporary arrays)."""
+professional flags, and the growth's and tie marking's temporary arrays, one at a time)."""
 BYTES_PER_FILE_BYTE = 12
 """Memory per byte of an edge-list file while it is read (about 8 bytes a line)."""
 BYTES_PER_PERSON_BRAND = 22

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from .distinct import distinct
+
 
 @dataclass
 class Items:
@@ -54,59 +56,190 @@ class Items:
 
 
 class Feed:
-    """The brand items waiting, unread, in everyone's feeds."""
+    """The brand items waiting, unread, in everyone's feeds.
 
-    def __init__(self) -> None:
-        self.waiting = Items.empty()
-        self._incoming: list[Items] = []
+    Items are kept in the order they were delivered, each person's chained
+    together (``head``/``tail`` per person, ``next`` per item), so a session
+    touches only its reader's items: a tick's cost follows the people active
+    in it, not everything waiting. Items a session takes or a forget drops
+    are marked dead and their space reclaimed once their delivery is older
+    than anything kept. Sessions get their items in delivery order, as a
+    single list scanned every tick would give them.
+    """
+
+    def __init__(self, people: int = 0) -> None:
+        self._head = np.full(people, -1, dtype=np.int64)     # per person: first waiting item
+        self._tail = np.full(people, -1, dtype=np.int64)     # per person: last waiting item
+        self._columns = {"person": np.empty(0, np.int32), "post": np.empty(0, np.int32),
+                         "source": np.empty(0, np.int32), "arrival": np.empty(0),
+                         "next": np.empty(0, np.int64), "alive": np.empty(0, bool)}
+        self._base = 0           # item number of the store's first slot
+        self._end = 0            # item number the next delivery gets
+        self._alive = 0
+        self._latest = -np.inf   # latest arrival ever delivered (hours)
+        self._deliveries: list[list] = []    # [first item, end, earliest, latest arrival, alive, posts]
+        self._people = np.empty(0, np.int64)     # everyone who may have a waiting item (sorted)
+        self._listed = np.zeros(people, dtype=bool)    # per person: in _people or _new_people
+        self._new_people: list[np.ndarray] = []
 
     def __len__(self) -> int:
-        return len(self.waiting) + sum(len(p) for p in self._incoming)
+        return self._alive
+
+    def _column(self, name: str, items: np.ndarray) -> np.ndarray:
+        return self._columns[name][items - self._base]
 
     def deliver(self, person, post: int | np.ndarray, source: int | np.ndarray, arrival) -> None:
         """Put a post into the feeds of ``person`` (an array), from ``source``, at ``arrival`` hours."""
         person = np.asarray(person, dtype=np.int32)
         n = person.size
+        if n == 0:
+            return
+        values = {"person": person, "post": np.broadcast_to(np.asarray(post, np.int32), (n,)),
+                  "source": np.broadcast_to(np.asarray(source, np.int32), (n,)),
+                  "arrival": np.broadcast_to(np.asarray(arrival, np.float64), (n,)),
+                  "next": np.full(n, -1, np.int64), "alive": np.ones(n, bool)}
+        self._reserve(n, int(person.max()) + 1)
+        at = self._end - self._base
+        for name, value in values.items():
+            self._columns[name][at:at + n] = value
+        items = np.arange(self._end, self._end + n, dtype=np.int64)
+        arrival = values["arrival"]
+        self._deliveries.append([self._end, self._end + n, float(arrival.min()), float(arrival.max()), n,
+                                 distinct(values["post"])])
+        self._end += n
+        self._alive += n
+        self._latest = max(self._latest, float(arrival.max()))
+        self._append(person.astype(np.int64), items)
 
-        def column(value, dtype):
-            return np.array(np.broadcast_to(np.asarray(value, dtype=dtype), (n,)))
+    def _reserve(self, n: int, people: int) -> None:
+        """Room for ``n`` more items and for people up to ``people - 1``."""
+        if people > self._head.size:
+            grow = max(people, 2 * self._head.size) - self._head.size
+            self._head = np.concatenate([self._head, np.full(grow, -1, np.int64)])
+            self._tail = np.concatenate([self._tail, np.full(grow, -1, np.int64)])
+            self._listed = np.concatenate([self._listed, np.zeros(grow, dtype=bool)])
+        used = self._end - self._base
+        capacity = self._columns["person"].size
+        if used + n <= capacity:
+            return
+        first = self._deliveries[0][0] if self._deliveries else self._end   # older slots are all dead
+        keep = slice(first - self._base, used)
+        live = keep.stop - keep.start
+        size = capacity if live + n <= capacity else max(2 * (live + n), 1024)   # slide, or grow
+        for name, column in self._columns.items():
+            moved = column if size == capacity else np.empty(size, dtype=column.dtype)
+            moved[:live] = column[keep]
+            self._columns[name] = moved
+        self._base = first
 
-        self._incoming.append(Items(person, column(post, np.int32), column(source, np.int32),
-                                    column(arrival, np.float64)))
+    def _append(self, person: np.ndarray, items: np.ndarray) -> None:
+        """Chain ``items`` (increasing) onto the end of their people's lists."""
+        order = np.argsort(person, kind="stable")
+        person, items = person[order], items[order]
+        last = np.ones(person.size, dtype=bool)
+        last[:-1] = person[1:] != person[:-1]
+        first = np.ones(person.size, dtype=bool)
+        first[1:] = last[:-1]
+        nxt = self._columns["next"]
+        inner = ~last
+        nxt[items[inner] - self._base] = items[1:][inner[:-1]]
+        people, starts = person[first], items[first]
+        tails = self._tail[people]
+        has = tails >= 0
+        nxt[tails[has] - self._base] = starts[has]
+        self._head[people[~has]] = starts[~has]
+        self._tail[people] = items[last]
+        new = people[~self._listed[people]]
+        if new.size:
+            self._listed[new] = True
+            self._new_people.append(new)
+
+    def _chains(self, people: np.ndarray) -> np.ndarray:
+        """Every waiting item of ``people`` (distinct), in delivery order."""
+        found = []
+        current = self._head[people]
+        current = current[current >= 0]
+        nxt = self._columns["next"]
+        while current.size:
+            found.append(current)
+            current = nxt[current - self._base]
+            current = current[current >= 0]
+        return np.sort(np.concatenate(found)) if found else np.empty(0, np.int64)
+
+    def _rechain(self, people: np.ndarray, kept: np.ndarray) -> None:
+        """Make ``kept`` (increasing item numbers) the whole lists of ``people``."""
+        self._head[people] = -1
+        self._tail[people] = -1
+        if kept.size:
+            self._columns["next"][kept - self._base] = -1
+            self._append(self._column("person", kept).astype(np.int64), kept)
+
+    def _drop(self, items: np.ndarray) -> None:
+        """Mark ``items`` gone and count them off their deliveries."""
+        if items.size == 0:
+            return
+        self._columns["alive"][items - self._base] = False
+        self._alive -= items.size
+        starts = np.array([d[0] for d in self._deliveries], dtype=np.int64)
+        counts = np.bincount(np.searchsorted(starts, items, side="right") - 1, minlength=starts.size)
+        for delivery, count in zip(self._deliveries, counts.tolist()):
+            delivery[4] -= count
 
     def people_waiting(self, until: float) -> np.ndarray:
-        """The people with at least one item that arrived before ``until`` hours."""
-        self._merge()
-        person = self.waiting.person[self.waiting.arrival < until]
-        if person.size == 0:
-            return person
-        marked = np.zeros(int(person.max()) + 1, dtype=bool)    # as np.unique, without sorting
-        marked[person] = True
-        return np.flatnonzero(marked).astype(person.dtype)
+        """The people with at least one item that arrived before ``until`` hours (sorted)."""
+        if self._new_people:           # two sorted runs: a stable sort merges them in linear time
+            self._people = np.sort(np.concatenate([self._people, np.sort(np.concatenate(self._new_people))]),
+                                   kind="stable")
+            self._new_people = []
+        empty = self._head[self._people] < 0
+        if empty.any():
+            self._listed[self._people[empty]] = False
+            self._people = self._people[~empty]
+        if self._latest < until:        # every waiting item arrived before ``until``
+            return self._people.astype(np.int32)
+        items = self._chains(self._people)
+        early = items[self._column("arrival", items) < until]
+        return distinct(self._column("person", early)).astype(np.int32)
 
-    def take_session(self, in_session: np.ndarray, session_at: np.ndarray) -> Items:
+    def take_session(self, readers: np.ndarray, session_at: np.ndarray) -> Items:
         """Remove and return the items a session shows: those that arrived before it.
 
-        ``in_session`` marks (per person) who reads now, ``session_at`` when
-        (hours). Items a session shows but the person does not read are gone:
-        nobody scrolls back to them.
+        ``readers`` are the people who read now (distinct), ``session_at``
+        when (hours, per person). Items a session shows but the person does
+        not read are gone: nobody scrolls back to them.
         """
-        self._merge()
-        w = self.waiting
-        shown = in_session[w.person] & (w.arrival <= session_at[w.person])
-        self.waiting = w.subset(~shown)
-        return w.subset(shown)
+        readers = np.asarray(readers, dtype=np.int64)
+        readers = readers[readers < self._head.size]
+        items = self._chains(readers)
+        person = self._column("person", items)
+        shown = self._column("arrival", items) <= session_at[person]
+        taken, kept = items[shown], items[~shown]
+        self._rechain(readers, kept)
+        self._drop(taken)
+        return Items(person[shown], self._column("post", taken), self._column("source", taken),
+                     self._column("arrival", taken))
 
     def forget_older_than(self, time: float) -> None:
         """Drop items that arrived before ``time`` hours (buried beyond reach)."""
-        self._merge()
-        if len(self.waiting) and self.waiting.arrival.min() < time:    # most ticks, nothing to drop
-            self.waiting = self.waiting.subset(self.waiting.arrival >= time)
+        old = []
+        for first, end, earliest, _, alive, _ in self._deliveries:
+            if earliest < time and alive:
+                items = np.arange(first, end, dtype=np.int64)
+                keep = self._column("alive", items) & (self._column("arrival", items) < time)
+                old.append(items[keep])
+        if old:
+            old = np.concatenate(old)
+            if old.size:
+                people = distinct(self._column("person", old)).astype(np.int64)
+                self._drop(old)
+                items = self._chains(people)
+                self._rechain(people, items[self._column("alive", items)])
+        while self._deliveries and self._deliveries[0][4] == 0:
+            self._deliveries.pop(0)
 
-    def _merge(self) -> None:
-        if self._incoming:
-            self.waiting = Items.concatenate([self.waiting, *self._incoming])
-            self._incoming = []
+    def posts_waiting(self) -> set[int]:
+        """The posts that some feed still holds (or may: a delivery counts until all of it is gone)."""
+        return {int(p) for delivery in self._deliveries if delivery[4] for p in delivery[5]}
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.distinct import distinct
 from sim.events import BRAND, KIND_LABELS, EventKind, RunLog
 from sim.motivations import Motivation
 
@@ -139,7 +140,7 @@ def _distinct_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, 
     if first.size == 0:
         return first[:0], second[:0]
     width = int(second.max()) + 1
-    keys = np.unique(first * width + second)
+    keys = distinct(first * width + second)
     return keys // width, keys % width
 
 
@@ -600,7 +601,7 @@ def share_never_reshared(events: EventArrays) -> float:
     if post.size == 0:
         return 0.0
     width = int(max(person.max(), source.max(), 0)) + 1
-    reshared_from = np.unique(post[source >= 0] * width + source[source >= 0])
+    reshared_from = distinct(post[source >= 0] * width + source[source >= 0])
     reshared = np.isin(post * width + person, reshared_from)
     return float(np.count_nonzero(~reshared)) / post.size
 
@@ -647,7 +648,7 @@ def summarize(run: RunLog, post_table: pd.DataFrame | None = None) -> dict:
     followers_start = int(follows_start.sum())
     impressions, shares = int(exposure.sum()), int(share.sum())
     unfollows, new_follows = int(unfollow.sum()), int(follow.sum())
-    reach = int(np.unique(events.person[exposure]).size)
+    reach = int(distinct(events.person[exposure]).size)
     blind_person, blind_brand = blinded_pairs(events)
 
     cascades = cascade_summary(post_table)

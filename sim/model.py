@@ -36,6 +36,7 @@ import pandas as pd
 
 from .agents import Brand, Person
 from .content import PostTable, attention, plan_campaign
+from .distinct import distinct
 from .errors import InputError
 from .events import BRAND, NO_POST, EventKind, EventLog, RunLog
 from .feed import Background, Feed, Items, Ranking, read_session
@@ -121,7 +122,7 @@ class SharingModel(mesa.Model):
         self._make_brands(source)
 
         self.posts = PostTable()
-        self.feed = Feed()
+        self.feed = Feed(self.population)
         population = scenario.population
         self.background = Background(population.background_items_per_hour, population.active_hours,
                                      population.background_at_night)
@@ -132,7 +133,7 @@ class SharingModel(mesa.Model):
         self.reach = 0
         self.log = EventLog()
         self.counts = TickCounts()
-        self._in_session = np.zeros(self.population, dtype=bool)
+        self._readers = np.empty(0, dtype=np.int32)
         self._session_at = np.zeros(self.population)
         self._last_session = np.zeros(self.population)
 
@@ -313,13 +314,13 @@ class SharingModel(mesa.Model):
         tick_start = (self.tick - 1) * self.tick_hours
         hour = tick_start % 24
         open_from, open_until = max(hour, start), min(hour + self.tick_hours, end)
-        self._in_session[:] = False
+        self._readers = np.empty(0, dtype=np.int32)
         if open_until <= open_from:
             return
         waiting = self.feed.people_waiting(until=tick_start + self.tick_hours)
         chance = np.minimum(self.sessions_per_day[waiting] * (open_until - open_from) / (end - start), 1.0)
         readers = waiting[self.rng.random(waiting.size) < chance]
-        self._in_session[readers] = True
+        self._readers = readers
         day_start = tick_start - hour
         self._session_at[readers] = day_start + open_from + self.rng.random(readers.size) * (open_until - open_from)
         # Sessions are a Poisson process, so the time back to a reader's previous
@@ -329,7 +330,7 @@ class SharingModel(mesa.Model):
 
     def _read_feeds(self) -> None:
         self._sessions()
-        shown = self.feed.take_session(self._in_session, self._session_at)
+        shown = self.feed.take_session(self._readers, self._session_at)
         brand = self.posts.brand[shown.post].astype(np.int64)
         from_page = shown.source == BRAND
         hidden = from_page & self.followers.hidden[shown.person, brand]
@@ -362,7 +363,7 @@ class SharingModel(mesa.Model):
         horizon = self.tick * self.tick_hours - FEED_MEMORY_HOURS
         old = [post for post in self.seen if (self.posts.tick[post] - 1) * self.tick_hours < horizon]
         if old:
-            waiting = set(np.unique(self.feed.waiting.post).tolist())
+            waiting = self.feed.posts_waiting()
             for post in old:
                 if post not in waiting:
                     del self.seen[post]
@@ -376,7 +377,7 @@ class SharingModel(mesa.Model):
         self.counts.exposures = len(items)
         newly = items.person[~self.reached[items.person]]
         self.reached[newly] = True
-        self.counts.new_reach = np.unique(newly).size
+        self.counts.new_reach = distinct(newly).size
         self.reach += self.counts.new_reach
 
         first = self._first_readings(items)
@@ -390,7 +391,7 @@ class SharingModel(mesa.Model):
         _, index = np.unique(key, return_index=True)
         items = items.subset(np.sort(index))
         unseen = np.ones(len(items), dtype=bool)
-        for post in np.unique(items.post):
+        for post in distinct(items.post):
             mine = items.post == post
             unseen[mine] = ~self.seen[post][items.person[mine]]
             self.seen[post][items.person[mine]] = True

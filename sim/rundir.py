@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .events import BRAND, RunLog
+from .events import BRAND, EVENTS_CSV, EVENTS_PARQUET, RunLog
 
 MARKER = ".sharesim"
 """The file that says "sharesim wrote this folder, and may replace it"."""
@@ -328,13 +328,16 @@ def staged_update(folder: Path, name: str = "update") -> Iterator[Path]:
 # What a run folder's report is rebuilt from, and checking it is intact
 
 NETWORK_FILE = "network.npz"
-RUN_FILES = ("events.csv", "people.csv", "posts_published.csv", "run.json")
-"""The files a run folder needs for its report to be rebuilt."""
+EVENT_FILES = (EVENTS_CSV, EVENTS_PARQUET)
+"""A run folder's event log is one of these (:mod:`sim.events`: Parquet for large logs)."""
 
-SOURCE_FILES = ("events.csv", "people.csv", "posts_published.csv", "scenario.yaml", NETWORK_FILE)
+RUN_FILES = ("people.csv", "posts_published.csv", "run.json")
+"""The files a run folder needs for its report to be rebuilt, besides one of :data:`EVENT_FILES`."""
+
+SOURCE_FILES = (*EVENT_FILES, "people.csv", "posts_published.csv", "scenario.yaml", NETWORK_FILE)
 """The files a run's report is rebuilt from; run.json records their sizes and checksums."""
 
-REQUIRED_SOURCES = ("events.csv", "people.csv", "posts_published.csv")
+REQUIRED_SOURCES = ("people.csv", "posts_published.csv")
 
 NETWORK_CAP = 1 << 30
 """Unpacked bytes a network.npz may hold at most when run.json records no better bound."""
@@ -382,6 +385,8 @@ def verify_files(folder: Path, meta: dict) -> None:
     for name in REQUIRED_SOURCES:
         if name not in files:
             raise InputError(f"{folder / 'run.json'}: records no checksum for {name}; run the scenario again")
+    if not any(name in files for name in EVENT_FILES):
+        raise InputError(f"{folder / 'run.json'}: records no checksum for {EVENTS_CSV}; run the scenario again")
     for name, expected in files.items():
         path = folder / str(name)
         if name not in SOURCE_FILES or not isinstance(expected, dict):
@@ -412,8 +417,14 @@ def write_network(graph, folder: Path) -> Path:
               "indices": np.asarray(graph.indices, dtype=np.int32)}
     if getattr(graph, "community", None) is not None:
         arrays["community"] = np.asarray(graph.community, dtype=np.int32)
-    np.savez_compressed(path, **arrays)
+    save = np.savez_compressed if arrays["indices"].size <= COMPRESSED_TIES else np.savez
+    save(path, **arrays)
     return path
+
+
+COMPRESSED_TIES = 1_000_000
+"""Networks up to this many ties are saved compressed; larger ones as they are (zlib took 2.5 s
+at 10^6 people to save about a third of 60 MB)."""
 
 
 NETWORK_ARRAYS = {"indptr.npy", "indices.npy", "community.npy"}
@@ -510,6 +521,8 @@ def load_run_folder(folder: Path, verify: bool = False) -> RunLog:
         what = "a file, not a directory" if folder.exists() else "no such directory"
         raise InputError(f"{folder}: not a run folder ({what})")
     missing = [name for name in RUN_FILES if not (folder / name).is_file()]
+    if not any((folder / name).is_file() for name in EVENT_FILES):
+        missing.insert(0, EVENTS_CSV)
     if missing:
         raise InputError(f"{folder}: not a run folder: missing {', '.join(missing)} "
                          f"(a run folder is written by 'sharesim run')")

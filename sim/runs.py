@@ -9,6 +9,7 @@ a folder that looks whole.
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from dataclasses import dataclass
@@ -73,7 +74,8 @@ def run_folder(scenario_name: str, seed: int, root: Path = OUTPUTS) -> Path:
     return folder
 
 
-def write_run_folder(result: RunResult, folder: Path, force: bool = False, pick_free: bool = False) -> dict:
+def write_run_folder(result: RunResult, folder: Path, force: bool = False, pick_free: bool = False,
+                     events_format: str | None = None) -> dict:
     """Write a run's files into ``folder`` all at once; returns the summary.
 
     Refuses to replace an existing folder unless ``force``, and even then
@@ -82,8 +84,24 @@ def write_run_folder(result: RunResult, folder: Path, force: bool = False, pick_
     take the next free name (``-2``, ``-3`` ...). ``result.folder`` tells
     where the run went. ``run.json`` records the size and SHA-256 of the
     files the report is rebuilt from, so ``sharesim report`` can tell a
-    damaged folder from a whole one.
+    damaged folder from a whole one. ``events_format`` ("csv", "parquet" or None: by the
+    log's size) chooses the event log's file (:meth:`sim.events.RunLog.save`).
+
+    The garbage collector is paused meanwhile: with a model's millions of
+    agents alive, every full collection scans them all, and importing the
+    plotting and Parquet libraries sets off several (about 1 s at 10^6 people);
+    writing makes next to no cyclic garbage.
     """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _write_run_folder(result, folder, force, pick_free, events_format)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _write_run_folder(result: RunResult, folder: Path, force: bool, pick_free: bool, events_format: str | None) -> dict:
     from . import report
     from .analysis import measure
     from .rundir import write_network
@@ -97,7 +115,7 @@ def write_run_folder(result: RunResult, folder: Path, force: bool = False, pick_
         resolved.seed = result.seed
         resolved.population.size = result.log.meta["population"]
         save_scenario(resolved, partial / "scenario.yaml")
-        result.log.save(partial)
+        result.log.save(partial, events_format)
         if result.graph is not None:
             write_network(result.graph, partial)
         measured = measure(result.log, series=result.series)

@@ -1,0 +1,130 @@
+"""Where a big ``sharesim run`` spends its time: set-up, the run, and writing the run folder.
+
+Run by hand from the project folder (CI does not run it):
+
+    python benchmarks/scale.py --size 1000000              # this tree's code (--save: keep the JSON
+                                                           # in benchmarks/results/scale_<size>.json)
+    python benchmarks/scale.py --size 1000000 --tree DIR   # another checkout's code (e.g. a worktree of
+                                                           # the branch point), for ratios in one session
+
+One process per call, the scenario of the issue (``duration_days: 2``, one
+brand followed by 10%, the default network). Prints one JSON line: seconds
+for the graph, the rest of the set-up (Person agents apart), the run, every
+part of writing the run folder (event log, network.npz, metrics, report,
+follower distances, checksums), the feed items delivered, nanoseconds per
+delivered item, and the peak RSS (VmHWM). The machine is shared: compare
+ratios between trees measured in the same session, not absolute seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import json
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def scenario_of(size: int, days: float):
+    from sim.scenario import scenario_from_dict
+
+    return scenario_from_dict({"name": "big", "duration_days": days, "population": {"size": size},
+                               "brands": [{"name": "Acme", "followers": 0.1, "topic": "tech"}]})
+
+
+def timed(spent: dict, key: str, module, name: str) -> None:
+    """Replace ``module.name`` by a wrapper that adds its seconds to ``spent[key]``."""
+    original = getattr(module, name)
+
+    @functools.wraps(original)
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[key] = spent.get(key, 0.0) + time.perf_counter() - start
+
+    setattr(module, name, wrapper)
+
+
+def peak_rss_mb() -> float:
+    return int(re.search(r"VmHWM:\s+(\d+) kB", Path("/proc/self/status").read_text()).group(1)) / 1024
+
+
+def measure(size: int, days: float) -> dict:
+    import numpy as np
+
+    import sim.model as model_module
+    from sim import analysis, events, feed, rundir
+    from sim.runs import simulate, write_run_folder
+
+    spent: dict[str, float] = {}
+    timed(spent, "graph", model_module, "build_network")
+    timed(spent, "agents", model_module.SharingModel, "_make_agents")
+    timed(spent, "events_file", events.RunLog, "save")
+    timed(spent, "network_file", rundir, "write_network")
+    timed(spent, "measure", analysis, "measure")
+    timed(spent, "follower_distance", analysis, "follower_distance")
+    timed(spent, "checksums", importlib.import_module("sim.runs"), "record_files")
+    report = importlib.import_module("sim.report")
+    timed(spent, "report", report, "write_report")
+    delivered = [0]
+    deliver = feed.Feed.deliver
+
+    def counted(self, person, *a, **k):
+        delivered[0] += int(np.size(person))
+        return deliver(self, person, *a, **k)
+
+    feed.Feed.deliver = counted
+    scenario = scenario_of(size, days)
+    built = []
+    original_init = model_module.SharingModel.__init__
+
+    def init(self, *a, **k):
+        start = time.perf_counter()
+        original_init(self, *a, **k)
+        built.append(time.perf_counter() - start)
+
+    model_module.SharingModel.__init__ = init
+    start = time.perf_counter()
+    result = simulate(scenario)
+    simulated = time.perf_counter() - start
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        write_run_folder(result, Path(folder) / "run")
+        files = {p.name: p.stat().st_size for p in (Path(folder) / "run").iterdir()}
+    outputs = time.perf_counter() - start
+    setup = built[0]
+    run = simulated - setup
+    return {"population": size, "days": days, "setup_seconds": setup, "graph_seconds": spent["graph"],
+            "agents_seconds": spent["agents"], "run_seconds": run, "outputs_seconds": outputs,
+            "outputs_over_run": outputs / run, "outputs_over_setup": outputs / setup,
+            "parts": {k: round(v, 3) for k, v in spent.items()},
+            "delivered": delivered[0], "ns_per_delivered": 1e9 * run / max(delivered[0], 1),
+            "events": len(result.log.events), "files": files, "peak_rss_mb": peak_rss_mb()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--days", type=float, default=2.0)
+    parser.add_argument("--tree", type=Path, default=ROOT, help="checkout whose sim/ to time (default: this one)")
+    parser.add_argument("--save", action="store_true", help="also write benchmarks/results/scale_<size>.json")
+    args = parser.parse_args()
+    sys.path.insert(0, str(args.tree.resolve()))
+    row = measure(args.size, args.days)
+    row["tree"] = str(args.tree)
+    row["when"] = time.strftime("%Y-%m-%d %H:%M")
+    print(json.dumps(row))
+    if args.save:
+        (ROOT / "benchmarks" / "results" / f"scale_{args.size}.json").write_text(json.dumps(row, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Outputs that scale: Parquet event logs read back like CSV, a linear follower-distance search,
+communities of a large network from a stated sample, big networks saved without compression."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from conftest import small_scenario
+from scipy.sparse.csgraph import shortest_path
+
+from sim import analysis, events
+from sim.events import EVENTS_CSV, EVENTS_PARQUET, RunLog
+from sim.rundir import NETWORK_FILE, load_run_folder, write_network
+from sim.runs import simulate, write_run_folder
+
+
+@pytest.fixture(scope="module")
+def result():
+    return simulate(small_scenario())
+
+
+def test_a_parquet_event_log_reads_back_as_the_csv_one(result, tmp_path):
+    for name, kind in (("csv", "csv"), ("parquet", "parquet")):
+        (tmp_path / name).mkdir()
+        result.log.save(tmp_path / name, kind)
+    assert (tmp_path / "csv" / EVENTS_CSV).is_file() and not (tmp_path / "csv" / EVENTS_PARQUET).exists()
+    assert (tmp_path / "parquet" / EVENTS_PARQUET).is_file() and not (tmp_path / "parquet" / EVENTS_CSV).exists()
+    from_csv, from_parquet = RunLog.load(tmp_path / "csv"), RunLog.load(tmp_path / "parquet")
+    assert len(from_csv.events) > 100 and from_csv.events["kind"].nunique() >= 2
+    pd.testing.assert_frame_equal(from_csv.events, from_parquet.events)
+    pd.testing.assert_frame_equal(from_parquet.events, result.log.events)
+
+
+def test_the_event_log_is_parquet_above_the_threshold(result, tmp_path, monkeypatch):
+    monkeypatch.setattr(events, "PARQUET_EVENTS", len(result.log.events) - 1)
+    result.log.save(tmp_path)
+    assert (tmp_path / EVENTS_PARQUET).is_file() and not (tmp_path / EVENTS_CSV).exists()
+
+
+def test_a_parquet_run_folder_verifies_and_rebuilds_to_the_same_summary(result, tmp_path, capsys):
+    from sim.cli import main
+
+    folder = tmp_path / "run"
+    summary = write_run_folder(result, folder, events_format="parquet")
+    assert not (folder / EVENTS_CSV).exists()
+    assert EVENTS_PARQUET in json.loads((folder / "run.json").read_text())["files"]
+    pd.testing.assert_frame_equal(load_run_folder(folder, verify=True).events, result.log.events)
+    assert main(["report", str(folder)]) == 0, capsys.readouterr().err
+    assert json.loads((folder / "summary.json").read_text()) == json.loads(json.dumps(summary))
+    (folder / EVENTS_PARQUET).write_bytes(b"PAR1 not really")
+    assert main(["report", str(folder)]) == 2
+    assert EVENTS_PARQUET in capsys.readouterr().err
+
+
+def test_follower_distance_is_the_shortest_path_from_the_nearest_follower():
+    rng = np.random.default_rng(4)
+    n = 3000
+    matrix = sp.random_array((n, n), density=2 / n, format="csr", rng=rng)
+    followers = rng.choice(n, size=15, replace=False)
+    source = sp.csr_array((np.ones(followers.size), (np.full(followers.size, n), followers)), shape=(n + 1, n + 1))
+    padded = sp.block_diag([matrix, sp.csr_array((1, 1))], format="csr") + source
+    expected = shortest_path(padded, directed=True, unweighted=True, indices=n)[:n] - 1
+    distance = analysis.follower_distance(matrix, followers)
+    assert np.isinf(distance).any() and (distance > 3).any()
+    np.testing.assert_array_equal(distance, expected)
+
+
+def test_communities_of_a_large_network_come_from_a_stated_snowball_sample(monkeypatch):
+    rng = np.random.default_rng(5)
+    n, groups = 4000, 4
+    community = np.repeat(np.arange(groups), n // groups)
+    a, b = rng.integers(n, size=(2, 40_000))
+    keep = community[a] == community[b]
+    matrix = sp.csr_array((np.ones(keep.sum()), (a[keep], b[keep])), shape=(n, n))
+    matrix = sp.csr_array(matrix + matrix.T)
+    monkeypatch.setattr(analysis, "COMMUNITY_SAMPLE", 1000)
+    parts, how = analysis._communities(matrix, None, seed=1)
+    assert "snowball sample of 1,000 of the 4,000 people" in how
+    assert (parts > -2).sum() == 1000
+    sampled = parts > -2
+    # four groups with no tie between them: no part found in the sample mixes two groups
+    listed = sampled & (parts >= 0)
+    mixed = pd.DataFrame({"part": parts[listed], "group": community[listed]}).groupby("part")["group"].nunique()
+    assert len(mixed) >= 2 and (mixed == 1).all()
+
+
+def test_a_large_network_is_saved_uncompressed_and_reads_back(tmp_path, monkeypatch):
+    from sim import rundir
+
+    class Graph:
+        indptr = np.array([0, 2, 3, 3])
+        indices = np.array([1, 2, 0])
+        community = None
+
+    monkeypatch.setattr(rundir, "COMPRESSED_TIES", 2)
+    write_network(Graph, tmp_path)
+    with zipfile.ZipFile(tmp_path / NETWORK_FILE) as archive:
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
+    matrix, _ = rundir.read_network(tmp_path)
+    assert matrix.toarray().tolist() == [[0, 1, 1], [1, 0, 0], [0, 0, 0]]
