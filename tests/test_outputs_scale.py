@@ -21,7 +21,10 @@ from sim.runs import simulate, write_run_folder
 
 @pytest.fixture(scope="module")
 def result():
-    return simulate(small_scenario())
+    """A small run with every kind of event (shares made common so that follows occur too)."""
+    return simulate(small_scenario(motivations={label: {"share_probability": 0.2} for label in
+                                                ("altruist", "selective", "passionate", "social", "trendsetter",
+                                                 "provocateur", "careerist")}))
 
 
 def test_a_parquet_event_log_reads_back_as_the_csv_one(result, tmp_path):

@@ -348,7 +348,7 @@ def test_worker_count_respects_cores_memory_and_tasks(tmp_path, monkeypatch):
     assert count == 4
     assert notice.startswith("--workers 8: each worker needs about 18") and notice.endswith(
         "and this machine has 1.0 GB of memory; using 4")
-    monkeypatch.setattr("sim.scenario.memory_available", lambda: 240 * 2**20)
+    monkeypatch.setattr("sim.scenario.memory_available", lambda: 320 * 2**20)
     assert worker_count(plan, 8, 100)[0] == 1                       # in this process: no extra interpreter
 
 
