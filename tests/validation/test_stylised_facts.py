@@ -71,3 +71,13 @@ def test_validation_json_has_every_field(checks):
         assert c["role"] in ("calibration", "held_out") and len(c["interval"]) == 2
         assert set(c["control"]) >= {"variant", "passed"} and c["control"]["passed"] is False
     assert record["all_controls_failed"] is True
+
+
+def test_the_checks_too_noisy_at_ci_size_pass_at_full_size():
+    """The known failures above, run at full size (as `sharesim validate` runs them): each passes with its
+    interval inside the target, and each fails under its negative control. Several minutes."""
+    full = run_checks(Suite(replications=5), codes=list(KNOWN_FAILURES))
+    assert [c.definition.code for c in full] == [code for code in CODES if code in KNOWN_FAILURES]
+    for check in full:
+        assert check.passed, validation_table([check])
+        assert not check.control.passed, validation_table([check])
