@@ -52,16 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from .errors import InputError
 from .report import text_table
-from .rundir import (
-    check_destination,
-    check_writable,
-    clean_stale_partials,
-    mark,
-    marked_kind,
-    protected,
-    staged_file,
-    write_atomically,
-)
+from .rundir import marked_kind, resumable_folder, staged_file, write_atomically
 from .scenario import load_scenario, read_yaml, scenario_from_dict, with_overrides
 from .stats import (
     CONFIDENCE,
@@ -1022,28 +1013,4 @@ def prepare_output(experiment: Experiment, out: Path | None, *, resume: bool,
                              f"{OUTPUTS / experiment.name}; give its folder with --out")
         return earlier[-1], False
     folder = Path(out) if out is not None else run_folder(experiment.name, experiment.seed)
-    if resume and folder.exists():
-        why = protected(folder)
-        if why is not None:
-            raise InputError(f"--out {folder}: is {why}; give the comparison folder's own path")
-        if not folder.is_dir():
-            raise InputError(f"--out {folder}: is a file, not a comparison folder; give the folder to resume")
-        if marked_kind(folder) is None and not (folder / "replications").is_dir():
-            raise InputError(f"--out {folder}: is not a comparison folder sharesim wrote; nothing to resume")
-        check_writable(folder / "replications")
-        return folder, False
-    try:
-        check_destination(folder, force=force, kind="comparison")
-    except InputError as error:
-        if "already exists" in str(error):
-            raise InputError(f"--out {folder}: the folder already exists; add --resume to continue it, "
-                             f"--force to replace a comparison folder sharesim wrote, or choose another "
-                             f"--out") from None
-        raise
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale_partials(folder.parent)
-    if folder.exists():                     # checked above: empty, or a comparison sharesim wrote
-        shutil.rmtree(folder)
-    folder.mkdir()
-    mark(folder, "comparison")
-    return folder, True
+    return resumable_folder(folder, kind="comparison", resume=resume, force=force, kept="replications")

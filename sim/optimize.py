@@ -51,16 +51,7 @@ import yaml
 from .errors import InputError
 from .experiment import compact
 from .report import text_table
-from .rundir import (
-    check_destination,
-    check_writable,
-    clean_stale_partials,
-    mark,
-    marked_kind,
-    protected,
-    staged_file,
-    write_atomically,
-)
+from .rundir import marked_kind, resumable_folder, staged_file, write_atomically
 from .scenario import read_yaml, scenario_from_dict, value_at, with_overrides
 from .sensitivity import OUTPUTS, SamplePoint, run_sample
 from .stats import CONFIDENCE, Estimate, estimate, paired_difference, replication_seeds
@@ -700,29 +691,7 @@ def summary_text(search: Search, data: dict, chosen: list[Trial]) -> str:
 
 def prepare_folder(out: Path, *, resume: bool, force: bool) -> tuple[Path, bool]:
     """The --out folder: checked before any simulation; created and marked, or (--resume) reused."""
-    folder = Path(out)
-    if resume and folder.exists():
-        why = protected(folder)
-        if why is not None:
-            raise InputError(f"--out {folder}: is {why}; give the optimization folder's own path")
-        if not folder.is_dir() or marked_kind(folder) != "optimization":
-            raise InputError(f"--out {folder}: is not an optimization folder sharesim wrote; nothing to resume")
-        check_writable(folder / STATE)
-        return folder, False
-    try:
-        check_destination(folder, force=force, kind="optimization")
-    except InputError as error:
-        if "already exists" in str(error):
-            raise InputError(f"--out {folder}: the folder already exists; add --resume to continue it, --force "
-                             f"to replace an optimization sharesim wrote, or choose another --out") from None
-        raise
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale_partials(folder.parent)
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir()
-    mark(folder, "optimization")
-    return folder, True
+    return resumable_folder(out, kind="optimization", resume=resume, force=force, kept=STATE)
 
 
 def command_optimize(args) -> int:

@@ -150,6 +150,41 @@ def check_destination(path: Path, *, force: bool, kind: str, option: str = "--ou
     check_writable(path, option)
 
 
+def resumable_folder(folder: Path, *, kind: str, resume: bool, force: bool, kept: str) -> tuple[Path, bool]:
+    """The --out folder of a long job that ``--resume`` continues (a comparison, an optimization).
+
+    Checked before any simulation. With ``resume`` an existing folder must be
+    a ``kind`` folder sharesim wrote (one holding ``kept``, written before the
+    marker existed, counts too) and ``kept`` in it writable; it is reused.
+    Otherwise the folder is created and marked, replacing (with ``force``)
+    only a ``kind`` folder sharesim wrote. Returns the folder and whether this
+    job created it (only then may a failure remove it).
+    """
+    folder = Path(folder)
+    if resume and folder.exists():
+        why = protected(folder)
+        if why is not None:
+            raise InputError(f"--out {folder}: is {why}; give the {kind} folder's own path")
+        if not folder.is_dir() or (marked_kind(folder) != kind and not (folder / kept).exists()):
+            raise InputError(f"--out {folder}: is not a {kind} folder sharesim wrote; nothing to resume")
+        check_writable(folder / kept)
+        return folder, False
+    try:
+        check_destination(folder, force=force, kind=kind)
+    except InputError as error:
+        if "already exists" not in str(error):
+            raise
+        raise InputError(f"--out {folder}: the folder already exists; add --resume to continue it, --force to "
+                         f"replace a {kind} folder sharesim wrote, or choose another --out") from None
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_partials(folder.parent)
+    if folder.exists():                     # checked above: empty, or a ``kind`` folder sharesim wrote
+        shutil.rmtree(folder)
+    folder.mkdir()
+    mark(folder, kind)
+    return folder, True
+
+
 def check_file_destination(path: Path, *, force: bool, option: str = "--out") -> None:
     """Refuse a single output file (a GIF, a PNG) that exists without ``force``, is a folder,
     or cannot be created. sharesim marks no single file, so ``force`` replaces any file."""
