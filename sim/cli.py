@@ -65,16 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (compare, sweep):
         sub.add_argument("-r", "--replications", type=int, default=20,
                          help="replications per strategy, 2 to 10,000 (default 20)")
-        sub.add_argument("--workers", type=int, default=1,
-                         help="parallel worker processes (default 1); more than the cores, or than memory "
-                              "allows (about 180 MB per worker plus its model), are capped with a notice")
-        sub.add_argument("--scheduler", help="a Dask distributed scheduler, tcp://HOST:PORT; it must answer "
-                                             "and have a worker within 10 s")
         sub.add_argument("--resume", action="store_true", help="continue an interrupted comparison in --out")
-        sub.add_argument("--out", type=Path, help="write the comparison folder exactly here")
-        sub.add_argument("--force", action="store_true",
-                         help="replace the --out folder if it exists and sharesim wrote it")
-        sub.add_argument("--quiet", action="store_true", help="print nothing but errors")
+        add_run_options(sub, "write the comparison folder exactly here")
         sub.add_argument("--posterior", type=Path, metavar="POSTERIOR.csv",
                          help="a calibration's posterior.csv: each replication draws the parameters from it "
                               "(by weight; the same draw for every strategy), so the intervals include what "
@@ -187,8 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_run_options(command: argparse.ArgumentParser, out_help: str, out_required: bool = False) -> None:
     """The options every command that runs many simulations shares: where they run, where results go."""
-    command.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
-    command.add_argument("--scheduler", help="a Dask distributed scheduler, tcp://HOST:PORT")
+    command.add_argument("--workers", type=int, default=1,
+                         help="parallel worker processes (default 1); more than the cores (or, for compare and "
+                              "sweep, than memory allows) are capped with a notice")
+    command.add_argument("--scheduler", help="a Dask distributed scheduler, tcp://HOST:PORT; it must answer "
+                                             "and have a worker within 10 s")
     command.add_argument("--out", type=Path, required=out_required, help=out_help)
     command.add_argument("--force", action="store_true",
                          help="replace the --out folder if it exists and sharesim wrote it")
