@@ -94,10 +94,6 @@ class Followers:
         elapsed = np.maximum(at - self.fatigue_at[person, brand], 0.0)
         return self.fatigue[person, brand] * np.exp2(-elapsed / self.rules.half_life_hours)
 
-    def tired(self, person: np.ndarray, brand, at) -> np.ndarray:
-        """Whether people are tired of a brand beyond their tolerance at ``at`` hours."""
-        return self.fatigue_now(person, brand, at) >= self.tolerance[person]
-
     def tire(self, person: np.ndarray, brand: np.ndarray, added: np.ndarray, at: np.ndarray,
              rng: np.random.Generator) -> Tiring:
         """Add the fatigue of readings (one row per reading) and let tired followers act.

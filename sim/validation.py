@@ -216,12 +216,6 @@ def median_reading_age(m: Measured) -> float:
     return float(np.median(ages)) if ages.size else math.nan
 
 
-def late_reading_share(m: Measured) -> float:
-    """Share of readings made more than 6 hours after publication: the tail."""
-    ages = reading_ages_minutes(m)
-    return float(np.mean(ages > 360)) if ages.size else math.nan
-
-
 def reach_right_skew(m: Measured) -> float:
     """How far the mean reach of the run's posts lies above their median, relative to the median.
 
@@ -567,11 +561,6 @@ class Check:
     @property
     def passed(self) -> bool:
         return self.model.passed
-
-    @property
-    def sound(self) -> bool:
-        """The check passed and failed under its control."""
-        return self.model.passed and not self.control.passed
 
 
 def evaluate(definition: Definition, world: World) -> Outcome:
