@@ -39,8 +39,14 @@ def scenario_of(size: int, days: float):
 
 
 def timed(spent: dict, key: str, module, name: str) -> None:
-    """Replace ``module.name`` by a wrapper that adds its seconds to ``spent[key]``."""
-    original = getattr(module, name)
+    """Replace ``module.name`` by a wrapper that adds its seconds to ``spent[key]``.
+
+    An older tree may not have the part: it is then not timed (its key stays 0).
+    """
+    spent.setdefault(key, 0.0)
+    original = getattr(module, name, None)
+    if original is None:
+        return
 
     @functools.wraps(original)
     def wrapper(*args, **kwargs):
@@ -61,16 +67,39 @@ def measure(size: int, days: float) -> dict:
     import numpy as np
 
     import sim.model as model_module
-    from sim import analysis, events, feed, rundir
+    from sim import events, feed
+
+    def optional(name):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            return None
+
+    analysis, rundir = optional("sim.analysis"), optional("sim.rundir")
     from sim.runs import simulate, write_run_folder
 
     spent: dict[str, float] = {}
     timed(spent, "graph", model_module, "build_network")
-    timed(spent, "agents", model_module.SharingModel, "_make_agents")
+    if hasattr(model_module.SharingModel, "_make_agents"):
+        timed(spent, "agents", model_module.SharingModel, "_make_agents")
+    else:                               # the code before issue 16 made people with create_agents
+        agents = importlib.import_module("sim.agents")
+        original_create = agents.Person.create_agents.__func__
+
+        def create_agents(cls, *args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original_create(cls, *args, **kwargs)
+            finally:
+                spent["agents"] = spent.get("agents", 0.0) + time.perf_counter() - start
+
+        agents.Person.create_agents = classmethod(create_agents)
     timed(spent, "events_file", events.RunLog, "save")
-    timed(spent, "network_file", rundir, "write_network")
-    timed(spent, "measure", analysis, "measure")
-    timed(spent, "follower_distance", analysis, "follower_distance")
+    if rundir is not None:
+        timed(spent, "network_file", rundir, "write_network")
+    if analysis is not None:
+        timed(spent, "measure", analysis, "measure")
+        timed(spent, "follower_distance", analysis, "follower_distance")
     timed(spent, "checksums", importlib.import_module("sim.runs"), "record_files")
     report = importlib.import_module("sim.report")
     timed(spent, "report", report, "write_report")
