@@ -37,6 +37,12 @@ It prints tables and writes ``benchmarks/results/{ic_peers,full_model,startup}.j
    time and memory NetworkX's own generator takes for the same graph.
 3. ``startup``: ``sharesim --help`` and a 1,000-person, 7-day ``sharesim run``
    as whole processes.
+4. ``simsom`` (not run unless asked: ``--parts simsom --simsom PATH``): the
+   full model against SimSoM, OSoMe's limited-attention simulator, on the
+   same 10,000-person follower graph at a matched volume; SimSoM is not on
+   PyPI and needs two fixes, described in ``benchmarks/simsom.py``. Writes
+   ``simsom.json``. Without a usable checkout it stops before any other
+   part runs, with exit status 2 and what to do.
 """
 
 from __future__ import annotations
@@ -63,6 +69,9 @@ sys.path.insert(0, str(ROOT))
 
 from sim.cascade import independent_cascade  # noqa: E402
 from sim.network import SocialGraph, holme_kim_ties  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import simsom as simsom_peer  # noqa: E402
 
 LIBRARIES = ("sharesim", "numpy_frontier", "cynetdiff", "eon", "ndlib")
 BEST_OF = 3
@@ -498,7 +507,8 @@ def targets(ic: list[dict], full: list[dict], startup: dict | None) -> list[dict
     return checks
 
 
-def markdown(ic: list[dict], full: list[dict], startup: dict | None, checks: list[dict], machine: dict) -> str:
+def markdown(ic: list[dict], full: list[dict], startup: dict | None, checks: list[dict], machine: dict,
+             simsom: dict | None = None) -> str:
     lines = [f"# sharesim benchmarks ({machine['when']}, {machine['cpus']} cores, Python {machine['python']})", ""]
     if ic:
         lines += ["## Independent Cascade: median seconds per cascade (time as a multiple of sharesim's)", "",
@@ -534,6 +544,8 @@ def markdown(ic: list[dict], full: list[dict], startup: dict | None, checks: lis
         lines += ["## Start-up (whole processes)", "",
                   f"- `sharesim --help`: {startup['help_seconds']:.3f} s",
                   f"- `sharesim run` of 1,000 people for 7 days: {startup['run_1000_7days_seconds']:.2f} s", ""]
+    if simsom:
+        lines += simsom_peer.markdown(simsom)
     if checks:
         lines += ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
         lines += [f"| {c['target']} | {c['measured']} | {'yes' if c['met'] else '**no**'} |" for c in checks]
@@ -592,7 +604,8 @@ def _earlier(folder: Path, name: str):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only, a minute or so")
-    parser.add_argument("--parts", default="ic,full,startup", help="comma-separated: ic, full, startup")
+    parser.add_argument("--parts", default="ic,full,startup",
+                        help="comma-separated: ic, full, startup, simsom (simsom needs --simsom PATH)")
     parser.add_argument("--sizes", type=lambda s: [int(float(x)) for x in s.split(",")], default=[10**4, 10**5, 10**6],
                         help="Barabási–Albert sizes for the cascade benchmark (default 1e4,1e5,1e6)")
     parser.add_argument("--full-sizes", type=lambda s: [int(float(x)) for x in s.split(",")],
@@ -611,6 +624,7 @@ def main(argv=None) -> int:
                         help="also profile the largest full-model run (pyinstrument) into the results folder")
     parser.add_argument("--networkx-up-to", type=int, default=10**6,
                         help="also time NetworkX's powerlaw_cluster generator up to this size (default 1e6)")
+    simsom_peer.add_arguments(parser)
     parser.add_argument("--child-full", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-networkx", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profile-to", type=Path, help=argparse.SUPPRESS)
@@ -629,18 +643,26 @@ def main(argv=None) -> int:
     machine = {"when": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "python": platform.python_version(),
                "machine": platform.machine()}
 
+    simsom = None
+    if "simsom" in parts:                 # first: a missing or unfixed SimSoM stops the run before hours of work
+        try:
+            simsom = simsom_peer.compare(simsom_peer.comparison_args(args))
+        except simsom_peer.SimSoMMissing as error:
+            print(f"simsom: {error}", file=sys.stderr)
+            return simsom_peer.MISSING
     ic = part_ic(args) if "ic" in parts else []
     full = part_full(args) if "full" in parts else []
     startup = part_startup(args) if "startup" in parts else None
-    for name, data in (("ic_peers", ic), ("full_model", full), ("startup", startup)):
+    for name, data in (("ic_peers", ic), ("full_model", full), ("startup", startup), ("simsom", simsom)):
         if data:
             (args.out / f"{name}.json").write_text(json.dumps({"machine": machine, "results": data}, indent=2) + "\n")
     # parts not run this time: summary.md keeps their last results (from the JSON files beside it)
     ic = ic or _earlier(args.out, "ic_peers") or []
     full = full or _earlier(args.out, "full_model") or []
     startup = startup or _earlier(args.out, "startup")
+    simsom = simsom or _earlier(args.out, "simsom")
     checks = targets(ic, full, startup)
-    (args.out / "summary.md").write_text(markdown(ic, full, startup, checks, machine))
+    (args.out / "summary.md").write_text(markdown(ic, full, startup, checks, machine, simsom))
     plots(ic, full, args.out)
     print("\nTargets:")
     for c in checks:
