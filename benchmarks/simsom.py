@@ -26,7 +26,7 @@ checkout by hand (neither is copied into this repository):
    are found by ``network.predecessors(agent)`` and then a list
    comprehension over *every* vertex of the graph that keeps those whose
    index is in that list: each action costs a Python pass over the whole
-   population, so a time step costs O(N^2) (about 100 s per step at 10^4
+   population, so a time step costs O(N^2) (about 70 s per step at 10^4
    agents). The fix computes, once in ``SimSom.__init__`` after the graph is
    read, ``self.follower_index = [network.vs[network.predecessors(v)]["uid"]
    for v in network.vs]`` and replaces those two statements in
@@ -219,7 +219,7 @@ def sharesim_child(edges: str, days: float) -> dict:
 def _child(args: list[str]) -> dict:
     out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT)
     if out.returncode == MISSING:
-        raise SimSoMMissing(out.stderr.strip().splitlines()[-1])
+        raise SimSoMMissing(out.stderr.strip().splitlines()[-1].removeprefix("simsom: "))
     if out.returncode != 0:
         print(out.stderr, file=sys.stderr)
         raise SystemExit(f"child {' '.join(args[:1])} failed")
