@@ -6,13 +6,18 @@ Run by hand from the project folder (CI does not run it):
                                                            # in benchmarks/results/scale_<size>.json)
     python benchmarks/scale.py --size 1000000 --tree DIR   # another checkout's code (e.g. a worktree of
                                                            # the branch point), for ratios in one session
+                                                           # (--save: scale_<size>_before.json)
+
+README's before/after ratios and its 10^7 figures are written from the saved files by
+``python benchmarks/readme.py``.
 
 One process per call, the scenario of the issue (``duration_days: 2``, one
 brand followed by 10%, the default network). Prints one JSON line: seconds
 for the graph, the rest of the set-up (Person agents apart), the run, every
 part of writing the run folder (event log, network.npz, metrics, report,
 follower distances, checksums), the feed items delivered, nanoseconds per
-delivered item, and the peak RSS (VmHWM). The machine is shared: compare
+delivered item, the peak RSS (VmHWM) and, when the tree has one, the cost
+estimate of the peak (``sim.cost.memory_needed``). The machine is shared: compare
 ratios between trees measured in the same session, not absolute seconds.
 """
 
@@ -112,6 +117,8 @@ def measure(size: int, days: float) -> dict:
 
     feed.Feed.deliver = counted
     scenario = scenario_of(size, days)
+    cost = optional("sim.cost")
+    estimate = cost.memory_needed(scenario) / 2**20 if hasattr(cost, "memory_needed") else None
     built = []
     original_init = model_module.SharingModel.__init__
 
@@ -136,7 +143,8 @@ def measure(size: int, days: float) -> dict:
             "outputs_over_run": outputs / run, "outputs_over_setup": outputs / setup,
             "parts": {k: round(v, 3) for k, v in spent.items()},
             "delivered": delivered[0], "ns_per_delivered": 1e9 * run / max(delivered[0], 1),
-            "events": len(result.log.events), "files": files, "peak_rss_mb": peak_rss_mb()}
+            "events": len(result.log.events), "files": files, "peak_rss_mb": peak_rss_mb(),
+            "estimated_peak_mb": estimate}
 
 
 def main() -> None:
@@ -144,7 +152,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--days", type=float, default=2.0)
     parser.add_argument("--tree", type=Path, default=ROOT, help="checkout whose sim/ to time (default: this one)")
-    parser.add_argument("--save", action="store_true", help="also write benchmarks/results/scale_<size>.json")
+    parser.add_argument("--save", action="store_true", help="also write benchmarks/results/scale_<size>.json "
+                        "(scale_<size>_before.json for another --tree: the 'before' of README's ratios)")
     args = parser.parse_args()
     sys.path.insert(0, str(args.tree.resolve()))
     row = measure(args.size, args.days)
@@ -152,7 +161,8 @@ def main() -> None:
     row["when"] = time.strftime("%Y-%m-%d %H:%M")
     print(json.dumps(row))
     if args.save:
-        (ROOT / "benchmarks" / "results" / f"scale_{args.size}.json").write_text(json.dumps(row, indent=2) + "\n")
+        before = "" if args.tree.resolve() == ROOT else "_before"
+        (ROOT / "benchmarks" / "results" / f"scale_{args.size}{before}.json").write_text(json.dumps(row, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,60 @@
+"""README's Performance figures are what the benchmark results files say; a test fails when they drift.
+
+Every measured figure sits in a block that ``python benchmarks/readme.py`` writes from
+``benchmarks/results/*.json``; outside the blocks the section quotes no measured figure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import readme  # noqa: E402  (benchmarks/readme.py)
+
+FIGURE = re.compile(r"\d[\d,.]*\s*(?:x|s|ms|ns|MB|GB|M|min|minutes?|seconds?|%)(?![\w/])")
+"""A measured figure as README writes one: '49x', '2.7 s', '10.3 GB', '0.33 M', '2 min'."""
+
+SETTINGS = {"1%"}
+"""Figures outside the blocks that are settings of a benchmark, not measurements."""
+
+
+def performance() -> str:
+    text = readme.README.read_text(encoding="utf-8")
+    section = text[text.index("## Performance"):]
+    return section[:section.index("\n## ", 1)]
+
+
+def test_every_block_is_what_the_results_files_say():
+    text = performance()
+    found = {m.group("name"): m.group("body") for m in readme.BLOCK.finditer(text)}
+    assert set(found) == set(readme.BLOCKS), "README's Performance section lacks or adds a block"
+    for name, body in found.items():
+        assert body == readme.BLOCKS[name](readme.RESULTS), f"README's {name!r} block: run python benchmarks/readme.py"
+
+
+def test_no_measured_figure_is_typed_outside_the_blocks():
+    prose = readme.BLOCK.sub("", performance())
+    prose = re.sub(r"```.*?```", "", prose, flags=re.DOTALL)       # the commands to reproduce
+    typed = [f for f in FIGURE.findall(prose) if f not in SETTINGS]
+    assert not typed, f"figures typed outside benchmarks/readme.py's blocks: {typed}"
+
+
+def test_the_scale_block_quotes_the_saved_ratios(tmp_path):
+    """The before/after sentence appears once scale.py has saved both trees (none are saved yet)."""
+    row = {"population": 1_000_000, "setup_seconds": 6.0, "graph_seconds": 2.0, "agents_seconds": 4.0,
+           "run_seconds": 10.0, "outputs_seconds": 30.0, "outputs_over_setup": 5.0, "ns_per_delivered": 450.0,
+           "peak_rss_mb": 2200.0}
+    now = dict(row, setup_seconds=2.0, agents_seconds=1.0, outputs_seconds=3.0, outputs_over_setup=1.5,
+               ns_per_delivered=900.0, peak_rss_mb=1200.0)
+    (tmp_path / "scale_1000000_before.json").write_text(json.dumps(row))
+    (tmp_path / "scale_1000000.json").write_text(json.dumps(now))
+    text = readme.scale(tmp_path)
+    for figure in ("writing the run folder 10x faster", "it was 5x the set-up; now 1.5x", "set-up 3x faster",
+                   "graph 1x faster", "Person agents 4x faster", "2x slower (450 ns to 900 ns)", "2.1 GB to 1.2 GB",
+                   "Not measured yet: run `python benchmarks/scale.py --size 10000000 --save`"):
+        assert figure in text, (figure, text)
