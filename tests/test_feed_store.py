@@ -61,7 +61,7 @@ def test_sessions_get_what_a_scan_of_every_waiting_item_gives(seed):
         got = list(zip(got.person.tolist(), got.post.tolist(), got.source.tolist(), got.arrival.tolist()))
         # the same items; each person's in delivery order (the scan's order, per person)
         assert sorted(got) == sorted(expected)
-        for person in set(p for p, *_ in expected):
+        for person in {p for p, *_ in expected}:
             assert [i for i in got if i[0] == person] == [i for i in expected if i[0] == person]
         if tick % 7 == 0:
             horizon = tick - 10 + rng.random()
