@@ -25,12 +25,18 @@ from .distinct import distinct
 
 @dataclass
 class Items:
-    """Feed items as parallel arrays: who gets which post, from whom, when (hours)."""
+    """Feed items as parallel arrays: who gets which post, from whom, when (hours).
+
+    ``reader``, for the items a session shows, is each item's position in
+    that session's list of readers (so per-reader values are looked up in
+    small arrays, not in arrays over the whole population).
+    """
 
     person: np.ndarray
     post: np.ndarray
     source: np.ndarray
     arrival: np.ndarray
+    reader: np.ndarray | None = None
 
     @classmethod
     def empty(cls) -> "Items":
@@ -44,7 +50,8 @@ class Items:
         mask = np.asarray(mask)
         if mask.dtype == bool:      # find the positions once, not once per column (5x faster)
             mask = np.flatnonzero(mask)
-        return Items(self.person[mask], self.post[mask], self.source[mask], self.arrival[mask])
+        return Items(self.person[mask], self.post[mask], self.source[mask], self.arrival[mask],
+                     None if self.reader is None else self.reader[mask])
 
     @classmethod
     def concatenate(cls, parts: list["Items"]) -> "Items":
@@ -63,8 +70,7 @@ class Feed:
     touches only its reader's items: a tick's cost follows the people active
     in it, not everything waiting. Items a session takes or a forget drops
     are marked dead and their space reclaimed once their delivery is older
-    than anything kept. Sessions get their items in delivery order, as a
-    single list scanned every tick would give them.
+    than anything kept. A session gets its reader's items in delivery order.
     """
 
     def __init__(self, people: int = 0) -> None:
@@ -78,9 +84,6 @@ class Feed:
         self._alive = 0
         self._latest = -np.inf   # latest arrival ever delivered (hours)
         self._deliveries: list[list] = []    # [first item, end, earliest, latest arrival, alive, posts]
-        self._people = np.empty(0, np.int64)     # everyone who may have a waiting item (sorted)
-        self._listed = np.zeros(people, dtype=bool)    # per person: in _people or _new_people
-        self._new_people: list[np.ndarray] = []
 
     def __len__(self) -> int:
         return self._alive
@@ -105,7 +108,7 @@ class Feed:
         items = np.arange(self._end, self._end + n, dtype=np.int64)
         arrival = values["arrival"]
         self._deliveries.append([self._end, self._end + n, float(arrival.min()), float(arrival.max()), n,
-                                 distinct(values["post"])])
+                                 [int(post)] if np.ndim(post) == 0 else distinct(values["post"])])
         self._end += n
         self._alive += n
         self._latest = max(self._latest, float(arrival.max()))
@@ -117,7 +120,6 @@ class Feed:
             grow = max(people, 2 * self._head.size) - self._head.size
             self._head = np.concatenate([self._head, np.full(grow, -1, np.int64)])
             self._tail = np.concatenate([self._tail, np.full(grow, -1, np.int64)])
-            self._listed = np.concatenate([self._listed, np.zeros(grow, dtype=bool)])
         used = self._end - self._base
         capacity = self._columns["person"].size
         if used + n <= capacity:
@@ -133,41 +135,49 @@ class Feed:
         self._base = first
 
     def _append(self, person: np.ndarray, items: np.ndarray) -> None:
-        """Chain ``items`` (increasing) onto the end of their people's lists."""
-        order = np.argsort(person, kind="stable")
-        person, items = person[order], items[order]
-        last = np.ones(person.size, dtype=bool)
-        last[:-1] = person[1:] != person[:-1]
-        first = np.ones(person.size, dtype=bool)
-        first[1:] = last[:-1]
+        """Chain ``items`` onto the end of their people's lists (each person's in delivery order)."""
         nxt = self._columns["next"]
-        inner = ~last
-        nxt[items[inner] - self._base] = items[1:][inner[:-1]]
-        people, starts = person[first], items[first]
+        if person.size > 1 and np.all(person[1:] > person[:-1]):   # a post to distinct people, in order
+            people, starts, ends = person, items, items
+        else:
+            order = np.argsort(person, kind="stable")
+            person, items = person[order], items[order]
+            last = np.ones(person.size, dtype=bool)
+            last[:-1] = person[1:] != person[:-1]
+            first = np.ones(person.size, dtype=bool)
+            first[1:] = last[:-1]
+            inner = ~last
+            nxt[items[inner] - self._base] = items[1:][inner[:-1]]
+            people, starts, ends = person[first], items[first], items[last]
         tails = self._tail[people]
         has = tails >= 0
         nxt[tails[has] - self._base] = starts[has]
         self._head[people[~has]] = starts[~has]
-        self._tail[people] = items[last]
-        new = people[~self._listed[people]]
-        if new.size:
-            self._listed[new] = True
-            self._new_people.append(new)
+        self._tail[people] = ends
 
-    def _chains(self, people: np.ndarray) -> np.ndarray:
-        """Every waiting item of ``people`` (distinct), in delivery order."""
-        found = []
+    def _chains(self, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every waiting item of ``people`` (distinct) and its owner's position in ``people``.
+
+        Items come rank by rank along the chains (everyone's first item,
+        then everyone's second...), so each person's items are in delivery order.
+        """
+        found, owners = [], []
         current = self._head[people]
-        current = current[current >= 0]
+        owner = np.flatnonzero(current >= 0)
+        current = current[owner]
         nxt = self._columns["next"]
         while current.size:
             found.append(current)
+            owners.append(owner)
             current = nxt[current - self._base]
-            current = current[current >= 0]
-        return np.sort(np.concatenate(found)) if found else np.empty(0, np.int64)
+            more = current >= 0
+            current, owner = current[more], owner[more]
+        if not found:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        return np.concatenate(found), np.concatenate(owners)
 
     def _rechain(self, people: np.ndarray, kept: np.ndarray) -> None:
-        """Make ``kept`` (increasing item numbers) the whole lists of ``people``."""
+        """Make ``kept`` (each person's in delivery order) the whole lists of ``people``."""
         self._head[people] = -1
         self._tail[people] = -1
         if kept.size:
@@ -185,39 +195,36 @@ class Feed:
         for delivery, count in zip(self._deliveries, counts.tolist()):
             delivery[4] -= count
 
-    def people_waiting(self, until: float) -> np.ndarray:
-        """The people with at least one item that arrived before ``until`` hours (sorted)."""
-        if self._new_people:           # two sorted runs: a stable sort merges them in linear time
-            self._people = np.sort(np.concatenate([self._people, np.sort(np.concatenate(self._new_people))]),
-                                   kind="stable")
-            self._new_people = []
-        empty = self._head[self._people] < 0
-        if empty.any():
-            self._listed[self._people[empty]] = False
-            self._people = self._people[~empty]
-        if self._latest < until:        # every waiting item arrived before ``until``
-            return self._people.astype(np.int32)
-        items = self._chains(self._people)
-        early = items[self._column("arrival", items) < until]
-        return distinct(self._column("person", early)).astype(np.int32)
+    def has_waiting(self, people: np.ndarray) -> np.ndarray:
+        """Whether each of ``people`` has an item waiting."""
+        people = np.asarray(people, dtype=np.int64)
+        waiting = np.zeros(people.size, dtype=bool)
+        known = people < self._head.size
+        waiting[known] = self._head[people[known]] >= 0
+        return waiting
 
     def take_session(self, readers: np.ndarray, session_at: np.ndarray) -> Items:
         """Remove and return the items a session shows: those that arrived before it.
 
         ``readers`` are the people who read now (distinct), ``session_at``
-        when (hours, per person). Items a session shows but the person does
-        not read are gone: nobody scrolls back to them.
+        when (hours, one per reader). The items' ``reader`` is their
+        reader's position in ``readers``. Items a session shows but the
+        person does not read are gone: nobody scrolls back to them.
         """
         readers = np.asarray(readers, dtype=np.int64)
-        readers = readers[readers < self._head.size]
-        items = self._chains(readers)
-        person = self._column("person", items)
-        shown = self._column("arrival", items) <= session_at[person]
+        known = readers < self._head.size
+        if not known.all():
+            readers, session_at = readers[known], np.asarray(session_at)[known]
+        items, reader = self._chains(readers)
+        arrival = self._column("arrival", items)
+        shown = arrival <= session_at[reader]
         taken, kept = items[shown], items[~shown]
+        if kept.size:
+            kept = kept[np.argsort(reader[~shown], kind="stable")]     # per person, in delivery order
         self._rechain(readers, kept)
         self._drop(taken)
-        return Items(person[shown], self._column("post", taken), self._column("source", taken),
-                     self._column("arrival", taken))
+        return Items(self._column("person", taken), self._column("post", taken), self._column("source", taken),
+                     arrival[shown], reader[shown])
 
     def forget_older_than(self, time: float) -> None:
         """Drop items that arrived before ``time`` hours (buried beyond reach)."""
@@ -232,8 +239,9 @@ class Feed:
             if old.size:
                 people = distinct(self._column("person", old)).astype(np.int64)
                 self._drop(old)
-                items = self._chains(people)
-                self._rechain(people, items[self._column("alive", items)])
+                items, owner = self._chains(people)
+                alive = self._column("alive", items)
+                self._rechain(people, items[alive][np.argsort(owner[alive], kind="stable")])
         while self._deliveries and self._deliveries[0][4] == 0:
             self._deliveries.pop(0)
 
@@ -256,13 +264,16 @@ class Background:
     at_night: float = 1.0
 
     def weighted_hours(self, time: np.ndarray) -> np.ndarray:
-        """Hours since the start of the run, night hours counted at ``at_night``."""
+        """Hours since the start of the run, night hours counted at ``at_night``.
+
+        Every hour counts ``at_night``, and the active hours the rest
+        (``1 - at_night``) on top: day after day, plus today's so far.
+        """
         start, end = self.active_hours
-        day, hour = np.divmod(np.asarray(time, dtype=float), 24.0)
-        per_day = (end - start) + self.at_night * (24.0 - (end - start))
-        today = (self.at_night * np.minimum(hour, start) + np.clip(hour - start, 0.0, end - start)
-                 + self.at_night * np.maximum(hour - end, 0.0))
-        return day * per_day + today
+        time = np.asarray(time, dtype=float)
+        day = np.floor(time * (1.0 / 24.0))
+        awake_today = np.minimum(np.maximum(time - 24.0 * day - start, 0.0), end - start)
+        return self.at_night * time + (1.0 - self.at_night) * (day * (end - start) + awake_today)
 
     def hours_between(self, since: np.ndarray, until: np.ndarray) -> np.ndarray:
         """Hours between two moments, night hours counted at ``at_night`` ("background hours")."""
@@ -323,46 +334,119 @@ def background_above(age: np.ndarray, unseen: np.ndarray, score: np.ndarray, rat
     return rate * tau * (_exp1_of_log(log_score - age / tau) - _exp1_of_log(log_score + unseen / tau))
 
 
-_LOG_X = np.linspace(-20.0, 4.0, 24 * 256 + 1)
-_EXP1 = special.exp1(np.exp(_LOG_X))
+_LOG_X0, _LOG_X1, _PER_UNIT = -20.0, 4.0, 256
+_EXP1 = special.exp1(np.exp(np.linspace(_LOG_X0, _LOG_X1, int((_LOG_X1 - _LOG_X0) * _PER_UNIT) + 1)))
+_EXP1_SLOPE = np.append(np.diff(_EXP1), 0.0)
 """E1 tabulated on a fine grid of ln x (steps of 1/256): interpolating is ten times faster
-than scipy.special.exp1 per item and off by less than 1e-5 relative, far below one item."""
+than scipy.special.exp1 per item and off by less than 1e-6 (1e-4 relative where E1 > 1e-3),
+far below one item."""
 
 
 def _exp1_of_log(log_x: np.ndarray) -> np.ndarray:
     """E1(exp(log_x)), safe and cheap for very small and very large x.
 
     Below x = e^-20, E1(x) = -gamma - ln x to double precision; above
-    x = e^4 (about 55), E1(x) < 1e-25, far below one item; in between, the table.
+    x = e^4 (about 55), E1(x) < 1e-25, far below one item; in between, the
+    table, read at its uniform steps directly (no search).
     """
-    return np.where(log_x < -20.0, -np.euler_gamma - log_x, np.interp(log_x, _LOG_X, _EXP1, right=0.0))
+    log_x = np.asarray(log_x, dtype=float)
+    position = (np.clip(log_x, _LOG_X0, _LOG_X1) - _LOG_X0) * _PER_UNIT
+    step = position.astype(np.int64)
+    value = _EXP1[step] + (position - step) * _EXP1_SLOPE[step]
+    return np.where(log_x < _LOG_X0, -np.euler_gamma - log_x, value)
 
 
-def read_session(items: Items, session_at: np.ndarray, last_session: np.ndarray, attention_span: np.ndarray,
-                 score: np.ndarray, rate: np.ndarray, background: Background, ranking: Ranking,
-                 rng: np.random.Generator) -> np.ndarray:
+_STEPS_PER_ITEM = 64
+_fewer_than: dict[int, np.ndarray] = {}
+
+
+def chance_fewer_than(span: int, expected: np.ndarray) -> np.ndarray:
+    """P(Poisson(expected) < span): the chance that fewer than ``span`` items outrank one.
+
+    Tabulated once per span on steps of 1/64 of an item (linear
+    interpolation is off by less than 5e-5, for a span of 1, and less for
+    larger spans) up to where the chance is below 1e-20;
+    scipy.special.pdtr makes the table.
+    """
+    table = _fewer_than.get(span)
+    if table is None:
+        top = span + 12.0 * math.sqrt(span) + 30.0
+        table = special.pdtr(span - 1, np.arange(int(top * _STEPS_PER_ITEM) + 2) / _STEPS_PER_ITEM)
+        table[-1] = 0.0
+        _fewer_than[span] = table
+    position = np.minimum(np.asarray(expected, dtype=float) * _STEPS_PER_ITEM, table.size - 1.0)
+    step = np.minimum(position.astype(np.int64), table.size - 2)
+    return table[step] + (position - step) * (table[step + 1] - table[step])
+
+
+def read_session(items: Items, at: np.ndarray, since: np.ndarray, attention_span: np.ndarray, rate: np.ndarray,
+                 score: np.ndarray, background: Background, ranking: Ranking, rng: np.random.Generator) -> np.ndarray:
     """Which of a session's brand items the reader gets to (a bool mask).
 
     Each reader sees their feed best-ranked first and reads
     ``attention_span`` items. An item's rank is the number of the session's
-    brand items ranked above it plus the background items ranked above it;
-    the latter is Poisson, nested along the ranking (an item lower down has
-    every background item above the one before it, and more), with the
-    means of :func:`background_above`. ``score`` is per item; ``rate``
-    (background items per hour), ``session_at`` and ``last_session`` (the
-    previous session, hours) are per person.
+    brand items ranked above it plus the background items ranked above it,
+    a Poisson number with the mean of :func:`background_above`.
+
+    The background is drawn once per session: when a session holds one
+    brand item with a chance of being read (most do), one uniform draw
+    against :func:`chance_fewer_than` decides it; when it holds several,
+    the background above them is drawn nested along the ranking (an item
+    lower down has every background item above the one before it, and
+    more). ``score`` is per item; ``at`` (the session, hours), ``since``
+    (the previous session, hours), ``attention_span`` and ``rate``
+    (background items per hour) are per reader, looked up by ``items.reader``.
     """
     n = len(items)
     if n == 0:
         return np.zeros(0, dtype=bool)
+    reader = items.reader
     arrived = background.weighted_hours(items.arrival)
-    age = np.maximum(background.weighted_hours(session_at[items.person]) - arrived, 0.0)
-    unseen = np.maximum(arrived - background.weighted_hours(last_session[items.person]), 0.0)
-    expected = background_above(age, unseen, score, rate[items.person], ranking)
-    order = np.lexsort((expected - 1e-9 * items.arrival, items.person))    # ties: newest first
-    person, expected = items.person[order], expected[order]
+    age = np.maximum(background.weighted_hours(at)[reader] - arrived, 0.0)
+    unseen = np.maximum(arrived - background.weighted_hours(since)[reader], 0.0)
+    expected = background_above(age, unseen, score, rate[reader], ranking)
+    span = attention_span[reader]
+    spans = distinct(span)
+    if spans.size == 1:                    # one attention span for all: no masks
+        chance = chance_fewer_than(int(spans[0]), expected)
+    else:
+        chance = np.empty(n)
+        for value in spans.tolist():
+            mine = span == value
+            chance[mine] = chance_fewer_than(value, expected[mine])
+
+    # An item that would be buried even as its session's only brand item is
+    # buried (at most 1e-12 wrong): no draw, and it cannot push others down.
+    hopeful = np.flatnonzero(chance > BURIED)
+    read = np.zeros(n, dtype=bool)
+    owner = reader[hopeful]
+    by_reader = np.argsort(owner, kind="stable")
+    grouped = owner[by_reader]
+    alone = np.ones(hopeful.size, dtype=bool)      # the session's only brand item with a chance
+    same = grouped[1:] == grouped[:-1]
+    alone[by_reader[1:][same]] = False
+    alone[by_reader[:-1][same]] = False
+    single = hopeful[alone]
+    read[single] = rng.random(single.size) < chance[single]
+    several = hopeful[~alone]
+    if several.size:
+        read[several] = _read_nested(reader[several], expected[several], items.arrival[several],
+                                     span[several], rng)
+    return read
+
+
+BURIED = 1e-12
+"""Below this chance of being read (counting the background alone), an item is taken as unread."""
+
+
+def _read_nested(reader: np.ndarray, expected: np.ndarray, arrival: np.ndarray, span: np.ndarray,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Sessions of several brand items: each item's rank, background drawn nested along the ranking."""
+    n = reader.size
+    order = np.lexsort((expected - 1e-9 * arrival, reader))    # ties: newest first
+    reader, expected, span = reader[order], expected[order], span[order]
     first = np.ones(n, dtype=bool)
-    first[1:] = person[1:] != person[:-1]
+    first[1:] = reader[1:] != reader[:-1]
     group_start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
     step = np.where(first, expected, expected - np.roll(expected, 1))
     arrived = rng.poisson(np.maximum(step, 0.0))
@@ -370,5 +454,5 @@ def read_session(items: Items, session_at: np.ndarray, last_session: np.ndarray,
     above = total - total[group_start] + arrived[group_start]
     rank = (np.arange(n) - group_start) + above
     read = np.empty(n, dtype=bool)
-    read[order] = rank < attention_span[person]
+    read[order] = rank < span
     return read

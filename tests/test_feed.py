@@ -15,15 +15,16 @@ def items(person, arrival, source=None):
     person = np.asarray(person, dtype=np.int32)
     return Items(person, np.arange(person.size, dtype=np.int32),
                  np.full(person.size, -1, np.int32) if source is None else np.asarray(source, np.int32),
-                 np.asarray(arrival, dtype=float))
+                 np.asarray(arrival, dtype=float), reader=person.astype(np.int64))   # reader i is person i
 
 
 def read(feed, at, span=20, score=1.0, rate=30.0, ranking=CHRONOLOGICAL, last=None, seed=0):
     people = int(feed.person.max()) + 1
     at = np.broadcast_to(np.asarray(at, dtype=float), (people,))
     last = np.zeros(people) if last is None else np.broadcast_to(np.asarray(last, dtype=float), (people,))
-    return read_session(feed, at, last, np.full(people, span), np.broadcast_to(score, (len(feed),)).astype(float),
-                        np.full(people, rate), Background(rate), ranking, np.random.default_rng(seed))
+    return read_session(feed, at, last, np.full(people, span), np.full(people, rate),
+                        np.broadcast_to(score, (len(feed),)).astype(float), Background(rate), ranking,
+                        np.random.default_rng(seed))
 
 
 def test_without_background_the_newest_items_up_to_the_span_are_read():
@@ -76,3 +77,42 @@ def test_background_is_slower_at_night():
     assert background.expected(np.array([1.0]), np.array([5.0]))[0] == pytest.approx(30.0)
     # 22:00 to 8:00 next day: 1 h by day, 8 h of night, 1 h by day
     assert background.expected(np.array([22.0]), np.array([32.0]))[0] == pytest.approx(30 + 60 + 30)
+
+
+def test_tabulated_laws_match_scipy():
+    """The tables read at uniform steps: E1 within 1e-6 absolute and 1e-4 relative where it is above
+    1e-3, P(Poisson < span) within 5e-5."""
+    from scipy import special
+
+    from sim.feed import _exp1_of_log, chance_fewer_than
+
+    log_x = np.linspace(-25.0, 6.0, 20_001)
+    exact = special.exp1(np.exp(log_x))
+    error = np.abs(_exp1_of_log(log_x) - exact)
+    assert error.max() < 1e-6
+    assert (error / exact)[exact > 1e-3].max() < 1e-4
+    for span in (1, 3, 20, 150):
+        expected = np.linspace(0.0, 3.0 * span + 60.0, 30_001)
+        assert np.abs(chance_fewer_than(span, expected) - special.pdtr(span - 1, expected)).max() < 5e-5
+
+
+def test_a_lone_item_is_read_with_the_chance_that_fewer_than_the_span_outrank_it():
+    """One brand item in a session: read when Poisson(background above) < span, by a single draw."""
+    from scipy import special
+
+    n, span, rate, age = 100_000, 20, 30.0, 0.6          # chronological: rate * age = 18 items above
+    feed = items(np.arange(n), np.zeros(n))
+    share = read(feed, age, span=span, rate=rate, seed=5).mean()
+    assert share == pytest.approx(special.pdtr(span - 1, rate * age), abs=0.006)
+
+
+def test_an_item_buried_anyway_does_not_change_what_is_read_above_it():
+    """Sessions of two items where the second is far down: the first is read as if alone."""
+    from scipy import special
+
+    n = 60_000
+    person = np.repeat(np.arange(n), 2)
+    arrival = np.tile([0.5, -10.0], n)                   # ages 0.5 h (15 above) and 11 h (330 above)
+    shares = read(items(person, arrival), 1.0, span=20, rate=30.0, seed=6).reshape(n, 2).mean(axis=0)
+    assert shares[1] == 0.0
+    assert shares[0] == pytest.approx(special.pdtr(19, 15.0), abs=0.008)

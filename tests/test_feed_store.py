@@ -19,8 +19,8 @@ class Scan:
         post, source, arrival = (np.broadcast_to(v, (n,)) for v in (post, source, arrival))
         self.items += list(zip(person.tolist(), post.tolist(), source.tolist(), arrival.tolist()))
 
-    def people_waiting(self, until):
-        return sorted({p for p, _, _, a in self.items if a < until})
+    def people_waiting(self):
+        return sorted({p for p, _, _, _ in self.items})
 
     def take_session(self, readers, session_at):
         readers = set(readers.tolist())
@@ -49,15 +49,20 @@ def test_sessions_get_what_a_scan_of_every_waiting_item_gives(seed):
             feed.deliver(person, post, source, arrival)
             scan.deliver(person, post, source, arrival)
             post += 1
-        until = start + (1.0 if rng.random() < 0.8 else rng.random())    # sometimes mid-tick
-        waiting = feed.people_waiting(until)
-        assert waiting.tolist() == scan.people_waiting(until)
-        readers = np.sort(rng.choice(waiting, size=rng.integers(0, waiting.size + 1), replace=False))
-        session_at = np.full(people, np.inf)
-        session_at[readers] = start + rng.random(readers.size)
+        waiting = np.flatnonzero(feed.has_waiting(np.arange(people)))
+        assert waiting.tolist() == scan.people_waiting()
+        readers = np.sort(rng.choice(people, size=rng.integers(0, people + 1), replace=False))
+        session_at = start + rng.random(readers.size)
+        at = np.full(people, np.inf)
+        at[readers] = session_at
         got = feed.take_session(readers, session_at)
-        expected = scan.take_session(readers, session_at)
-        assert list(zip(got.person.tolist(), got.post.tolist(), got.source.tolist(), got.arrival.tolist())) == expected
+        expected = scan.take_session(readers, at)
+        assert (readers[got.reader] == got.person).all()
+        got = list(zip(got.person.tolist(), got.post.tolist(), got.source.tolist(), got.arrival.tolist()))
+        # the same items; each person's in delivery order (the scan's order, per person)
+        assert sorted(got) == sorted(expected)
+        for person in {p for p, *_ in expected}:
+            assert [i for i in got if i[0] == person] == [i for i in expected if i[0] == person]
         if tick % 7 == 0:
             horizon = tick - 10 + rng.random()
             feed.forget_older_than(horizon)

@@ -154,7 +154,7 @@ def test_failure_while_writing_leaves_no_folder(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == [scenario]        # no folder, not even a hidden partial one
 
 
-LONG = {"name": "long", "duration_days": 60, "population": {"size": 30000},
+LONG = {"name": "long", "duration_days": 365, "population": {"size": 60000},   # a minute or more: still running
         "brands": [{"name": "Acme", "followers": 0.3, "campaign": {"posts_per_day": 8}}]}
 
 

@@ -5,11 +5,11 @@ networks of 3,000 people over 7 days instead of 10,000 over 14 (the
 ego-Facebook graph keeps its 4,039), 5 replications each. One suite runs
 once for the module; each check is one test, so a failure names the fact.
 
-A check that fails, honestly or because CI size leaves its interval too
-wide, is listed in :data:`KNOWN_FAILURES` with the reason and asserted to
-fail (the runs are seeded): when it starts passing the test says so and the
-list must shrink. Nothing else may fail, and every negative control must
-fail. The module takes about two minutes.
+A check whose interval CI size leaves too wide to decide is listed in
+:data:`KNOWN_FAILURES` with the reason: at CI size only its negative
+control is asserted (to fail); it is run at full size, where it must pass,
+in :func:`test_the_checks_too_noisy_at_ci_size_pass_at_full_size`. Nothing
+else may fail, and every negative control must fail.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ CODES = [d.code for d in CHECKS]
 TOO_NOISY_AT_CI_SIZE = ("at 3,000 people over 7 days too few shares are made for an interval inside the "
                         "target; `sharesim validate` at full size passes it (README, Validation)")
 KNOWN_FAILURES = {code: TOO_NOISY_AT_CI_SIZE for code in ("3", "5", "8", "9a", "9b", "9c")}
-"""Checks that fail at CI size, each asserted to fail (seeded, so not flaky) with the reason."""
+"""Checks CI size cannot decide (whether they pass there depends on the draws), with the reason."""
 
 
 @pytest.fixture(scope="module")
@@ -43,13 +43,10 @@ def test_every_fact_is_checked_and_four_or_more_are_held_out(checks):
     assert all(c.definition.set_by for c in checks.values() if c.definition.role == "calibration")
 
 
-@pytest.mark.parametrize("code", CODES)
+@pytest.mark.parametrize("code", [code for code in CODES if code not in KNOWN_FAILURES])
 def test_check_passes_with_its_interval_inside_the_target(checks, code):
     check = checks[code]
     e, target = check.model.estimate, check.definition.target
-    if code in KNOWN_FAILURES:
-        assert not check.passed, f"{code} passes now: remove it from KNOWN_FAILURES\n" + validation_table([check])
-        return
     assert check.passed, validation_table([check])
     assert e.low <= e.mean <= e.high
     assert e.low > getattr(target, "low", 0.0) and e.high < getattr(target, "high", math.inf)
