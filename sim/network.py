@@ -253,28 +253,26 @@ def holme_kim_ties(n: int, m: int, p: float, rng: np.random.Generator) -> tuple[
     if not 1 <= m < n:
         raise ValueError(f"Holme–Kim needs 1 <= m < n (got m={m}, n={n})")
     # Person m ties to the m founders 0..m-1 (NetworkX does the same).
-    sources = [np.full(m, m, dtype=np.int32)]
-    targets = [np.arange(m, dtype=np.int32)]
-    slots = np.concatenate([np.arange(m), np.arange(m), np.full(m, m)]).astype(np.int32)
-    used = slots.size
-    slots = np.resize(slots, 2 * m * n + m)     # every tie adds two slots
-    friends = _FriendLists(n, m)
-    if p > 0:
-        friends.add(sources[0], targets[0])
+    targets = np.empty((n, m), dtype=np.int32)       # row u: the m people u tied to on joining
+    targets[m] = np.arange(m)
+    slots = np.empty(2 * m * n + m, dtype=np.int32)   # every tie adds two slots
+    slots[:3 * m] = np.concatenate([np.arange(m), np.arange(m), np.full(m, m)])
+    used = 3 * m
+    friends = _FriendLists(n, m, targets) if p > 0 else None
+    if friends is not None:
+        friends.add(m, m + 1)
     start = m + 1
     while start < n:
         stop = min(n, start + max(1, int(BLOCK_GROWTH * start)))
-        chosen = _newcomers_ties(stop - start, m, p, slots[:used], friends, rng).ravel()
-        newcomer = np.repeat(np.arange(start, stop, dtype=np.int32), m)
-        sources.append(newcomer)
-        targets.append(chosen)
-        slots[used:used + 2 * chosen.size:2] = chosen
-        slots[used + 1:used + 2 * chosen.size:2] = newcomer
+        chosen = _newcomers_ties(stop - start, m, p, slots[:used], friends, rng)
+        targets[start:stop] = chosen
+        slots[used:used + 2 * chosen.size:2] = chosen.ravel()
+        slots[used + 1:used + 2 * chosen.size:2] = np.repeat(np.arange(start, stop, dtype=np.int32), m)
         used += 2 * chosen.size
-        if p > 0:
-            friends.add(newcomer, chosen)
+        if friends is not None:
+            friends.add(start, stop)
         start = stop
-    return np.concatenate(sources), np.concatenate(targets)
+    return np.repeat(np.arange(m, n, dtype=np.int32), m), targets[m:].ravel()
 
 
 def _newcomers_ties(k: int, m: int, p: float, slots: np.ndarray, friends: "_FriendLists",
@@ -307,49 +305,74 @@ def _newcomers_ties(k: int, m: int, p: float, slots: np.ndarray, friends: "_Frie
 
 
 class _FriendLists:
-    """Everyone's friends in one flat array that grows by appending (for holme_kim_ties).
+    """Everyone's friends as the graph grows (for holme_kim_ties), in two parts.
 
-    Person ``u``'s friends are ``store[start[u]:start[u] + degree[u]]``, with
-    room for ``capacity[u]``; a list that overflows moves to the end of the
-    store with twice the room, so adding a tie costs O(1) amortised.
+    The ``m`` people ``u`` tied to on joining are row ``u`` of ``targets``
+    (the growth's own record, shared, not copied). The people who tied to
+    ``u`` later are ``store[start[u]:start[u] + later[u]]``, with room for
+    ``capacity[u]`` (``m`` on joining, the mean a person gets): a list that
+    overflows moves to the end of the store with twice the room, so adding a
+    tie costs O(1) amortised. A block's ties are
+    grouped by person with one sort of packed 64-bit keys (person, newcomer),
+    NumPy's fastest sort.
     """
 
-    def __init__(self, n: int, m: int) -> None:
-        self.start = np.zeros(n, dtype=np.int64)
+    def __init__(self, n: int, m: int, targets: np.ndarray) -> None:
+        self.m = m
+        self.targets = targets
+        self.joined = np.zeros(n, dtype=np.int64)      # m once u has joined with its own ties (0 for founders)
+        self.later = np.zeros(n, dtype=np.int64)
         self.degree = np.zeros(n, dtype=np.int64)
+        self.start = np.zeros(n, dtype=np.int64)
         self.capacity = np.zeros(n, dtype=np.int64)
-        self.store = np.empty(8 * m * n, dtype=np.int32)
+        self.store = np.empty(3 * m * n, dtype=np.int32)
         self.end = 0
 
     def any_of(self, people: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One uniformly random friend of each of ``people`` (each must have one)."""
-        offset = (rng.random(people.size) * self.degree[people]).astype(np.int64)
-        return self.store[self.start[people] + offset]
+        which = (rng.random(people.size) * self.degree[people]).astype(np.int64)
+        own = which < self.joined[people]
+        friend = np.empty(people.size, dtype=np.int32)
+        friend[own] = self.targets[people[own], which[own]]
+        later = ~own
+        person = people[later]
+        friend[later] = self.store[self.start[person] + which[later] - self.joined[person]]
+        return friend
 
-    def add(self, a: np.ndarray, b: np.ndarray) -> None:
-        """Add the ties a -- b, both ways."""
-        rows = np.concatenate([a, b]).astype(np.int64)
-        cols = np.concatenate([b, a])
-        order = np.argsort(rows, kind="stable")
-        rows, cols = rows[order], cols[order]
-        people, first, added = np.unique(rows, return_index=True, return_counts=True)
-        full = people[self.degree[people] + added > self.capacity[people]]
-        if full.size:
-            self._move(full, 2 * (self.degree[full] + added[np.searchsorted(people, full)]))
-        within = np.arange(rows.size) - np.repeat(first, added)
-        self.store[self.start[rows] + self.degree[rows] + within] = cols
+    def add(self, first: int, stop: int) -> None:
+        """Add the ties of newcomers ``first..stop-1`` (rows of ``targets``), both ways."""
+        m = self.m
+        self.joined[first:stop] = m
+        self.degree[first:stop] += m
+        # Room for m later ties each, side by side: the mean a person gets, so most lists never move.
+        self.start[first:stop] = self.end + m * np.arange(stop - first)
+        self.capacity[first:stop] = m
+        self.end += m * (stop - first)
+        key = self.targets[first:stop].astype(np.int64).ravel() << 32
+        key |= np.repeat(np.arange(first, stop, dtype=np.int64), m)
+        key.sort()                                   # grouped by the person tied to
+        person, newcomer = key >> 32, (key & 0xFFFFFFFF).astype(np.int32)
+        starts = np.flatnonzero(np.concatenate([[True], person[1:] != person[:-1]]))
+        people, added = person[starts], np.diff(np.append(starts, person.size))
+        full = self.later[people] + added > self.capacity[people]
+        if full.any():
+            self._move(people[full], 2 * (self.later[people[full]] + added[full]))
+        free = self.start[people] + self.later[people]             # each list's first free place
+        self.store[np.repeat(free - starts, added) + np.arange(person.size)] = newcomer
+        self.later[people] += added
         self.degree[people] += added
 
     def _move(self, people: np.ndarray, capacity: np.ndarray) -> None:
-        """Move the lists of ``people`` to the end of the store, each with room for ``capacity``."""
+        """Move the later-tie lists of ``people`` to the end of the store, each with room for ``capacity``."""
         new_start = self.end + np.cumsum(capacity) - capacity
         need = int(new_start[-1] + capacity[-1])
         if need > self.store.size:
             self.store = np.resize(self.store, max(need, 2 * self.store.size))
-        degree = self.degree[people]
-        owner = np.repeat(np.arange(people.size), degree)
-        within = np.arange(owner.size) - np.repeat(np.cumsum(degree) - degree, degree)
-        self.store[new_start[owner] + within] = self.store[self.start[people][owner] + within]
+        later = self.later[people]
+        before = np.cumsum(later) - later
+        place = np.arange(int(later.sum()))
+        self.store[np.repeat(new_start - before, later) + place] = \
+            self.store[np.repeat(self.start[people] - before, later) + place]
         self.start[people] = new_start
         self.capacity[people] = capacity
         self.end = need
