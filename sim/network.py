@@ -97,9 +97,10 @@ def build_network(network, population_size: int | None, rng: np.random.Generator
 
 def skip_network_draws(graph: SocialGraph, rng: np.random.Generator) -> None:
     """Draw from ``rng`` what :func:`build_network` draws for ``graph`` (the generator's
-    seed and two numbers per tie), so ``rng`` ends where building the graph would leave it."""
+    seed, the close ties' draws and one number per tie), so ``rng`` ends where building
+    the graph would leave it."""
     rng.integers(2**31 - 1)
-    rng.random(graph.ties)
+    rng.random(close_tie_draws(graph))
     rng.random(graph.ties)
 
 
@@ -190,27 +191,45 @@ def _with_ties(matrix: sp.csr_array, network, rng: np.random.Generator, communit
     matrix.sort_indices()
     indptr = matrix.indptr.astype(np.int64)
     indices = matrix.indices.astype(np.int32, copy=False)
-    ties, n = indices.size, indptr.size - 1
-    degree = np.diff(indptr)
-    # Shuffle within each row: sort by (row, a random number), as one int64
-    # key (row in the high bits, the random number's leading bits below):
-    # the order of lexsort((random, row)), five times faster. Built in place,
-    # one tie-sized array at a time (at 10^7 people each is 800 MB).
-    shift = 62 - max(1, indptr.size).bit_length()
-    key = rng.random(ties)
-    key *= float(1 << shift)
-    key = key.astype(np.int64)
-    key |= np.repeat(np.arange(n, dtype=np.int64) << shift, degree)
-    order = np.argsort(key, kind="stable")
-    del key
-    # Sorted, the rows stay in order and whole, so a row's first close_ties places are its close ties.
-    firsts = np.minimum(degree, network.close_ties)
-    place = np.repeat(indptr[:-1] - (np.cumsum(firsts) - firsts), firsts) + np.arange(int(firsts.sum()))
-    close = np.zeros(ties, dtype=bool)
-    close[order[place]] = True
-    del order, place
-    professional = rng.random(ties) < network.professional_share
+    close = _close_ties(indptr, network.close_ties, rng)
+    professional = rng.random(indices.size) < network.professional_share
     return SocialGraph(indptr, indices, close, professional, community)
+
+
+def _close_ties(indptr: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Per tie, whether it is one of its row's close ties: ``k`` of the row, chosen uniformly (all if fewer).
+
+    Floyd's sampling, one pass per close tie over all rows at once: the
+    ``j``-th pass draws a place among the row's first ``degree - k + j + 1``
+    and takes the last of them if the draw is already taken. This gives
+    every set of ``k`` ties the same chance, with ``k`` draws per row
+    (rather than sorting a random number per tie), one ``rng.random((rows, k))``
+    for the rows with more than ``k`` ties.
+    """
+    degree = np.diff(indptr)
+    close = np.zeros(int(indptr[-1]), dtype=bool)
+    close[np.repeat(degree <= k, degree)] = True
+    many = np.flatnonzero(degree > k)
+    draws = rng.random((many.size, k))
+    first, degree = indptr[many], degree[many]
+    for j in range(k):
+        last = degree - k + j                       # this pass picks among places 0..last
+        place = first + (draws[:, j] * (last + 1)).astype(np.int64)
+        taken = close[place]
+        place[taken] = first[taken] + last[taken]
+        close[place] = True
+    return close
+
+
+def close_tie_draws(graph: SocialGraph) -> int:
+    """How many numbers :func:`_close_ties` drew for ``graph``: ``k`` per row with more than ``k`` ties.
+
+    A row with more ties than close ones has exactly ``k`` close ties, so
+    the count is read from the marks, without knowing ``k``.
+    """
+    before = np.concatenate([[0], np.cumsum(graph.close, dtype=np.int64)])     # close ties before each tie
+    marked = before[graph.indptr[1:]] - before[graph.indptr[:-1]]
+    return int(marked[marked < graph.audience_size()].sum())
 
 
 # --------------------------------------------------------------------------
