@@ -88,11 +88,13 @@ def build_network(network, population_size: int | None, rng: np.random.Generator
     else:
         n = population_size or 10_000
         if network.generator in ("barabasi_albert", "powerlaw_cluster") and n >= LARGE_GRAPH:
-            matrix, community = grow(network, n, seed), None
-        else:
-            graph, community = generate(network, n, seed)
-            matrix = nx.to_scipy_sparse_array(graph, nodelist=range(n), format="csr", dtype=np.int8)
-    return _with_ties(matrix, network, rng, community)
+            return _with_ties(*grow(network, n, seed), network, rng, None)
+        graph, community = generate(network, n, seed)
+        matrix = nx.to_scipy_sparse_array(graph, nodelist=range(n), format="csr", dtype=np.int8)
+    matrix = sp.csr_array(matrix)
+    matrix.sort_indices()
+    return _with_ties(matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32, copy=False),
+                      network, rng, community)
 
 
 def skip_network_draws(graph: SocialGraph, rng: np.random.Generator) -> None:
@@ -169,28 +171,39 @@ def generate(network, n: int, seed: int) -> tuple[nx.Graph, np.ndarray | None]:
     raise InputError(f"network.generator: unknown generator {network.generator!r}")
 
 
-def grow(network, n: int, seed: int) -> sp.csr_array:
+def grow(network, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A large barabasi_albert or powerlaw_cluster graph of ``n`` people, grown by :func:`holme_kim_ties`.
 
     The same parameters as :func:`generate`: ``mean_degree / 2`` ties per
     newcomer, and ``triangle_probability`` for powerlaw_cluster (0 for
-    barabasi_albert). Returns the symmetric audience matrix.
+    barabasi_albert). Returns the symmetric audiences as compressed rows
+    (indptr, indices), each row sorted: the ties both ways as packed 64-bit
+    (person, audience member) keys, put in order by one ``np.sort``.
     """
     if n <= network.mean_degree:
         raise InputError(f"network.mean_degree: must be below the population size ({n})")
     m = max(1, round(network.mean_degree / 2))
     p = network.triangle_probability if network.generator == "powerlaw_cluster" else 0.0
     a, b = holme_kim_ties(n, m, p, np.random.default_rng(seed))
-    rows, cols = np.concatenate([a, b]), np.concatenate([b, a])
-    return sp.csr_array((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n, n))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(a, minlength=n) + np.bincount(b, minlength=n), out=indptr[1:])
+    key = np.empty(2 * a.size, dtype=np.int64)
+    key[:a.size] = a
+    key[a.size:] = b
+    key <<= 32
+    key[:a.size] |= b
+    key[a.size:] |= a
+    del a, b
+    key.sort()
+    return indptr, (key & 0xFFFFFFFF).astype(np.int32)
 
 
-def _with_ties(matrix: sp.csr_array, network, rng: np.random.Generator, community) -> SocialGraph:
-    """Mark each person's close ties (a random few of their audience) and professional ties."""
-    matrix = sp.csr_array(matrix)
-    matrix.sort_indices()
-    indptr = matrix.indptr.astype(np.int64)
-    indices = matrix.indices.astype(np.int32, copy=False)
+def _with_ties(indptr: np.ndarray, indices: np.ndarray, network, rng: np.random.Generator,
+               community) -> SocialGraph:
+    """Mark each person's close ties (a random few of their audience) and professional ties.
+
+    ``indptr``, ``indices``: the audiences as compressed rows, each row sorted.
+    """
     close = _close_ties(indptr, network.close_ties, rng)
     professional = rng.random(indices.size) < network.professional_share
     return SocialGraph(indptr, indices, close, professional, community)
