@@ -76,6 +76,20 @@ LAB42_BRANDS_FOLLOWED = [  # (share of Twitter users, fewest, most brands follow
 ]
 
 
+def _smallest(values: np.ndarray, count: int) -> np.ndarray:
+    """Where the ``count`` smallest of ``values`` are (along the last axis), in no particular order.
+
+    The set a full sort would put first, found in linear time (``np.argpartition``);
+    callers use it as a set, and their values have no ties.
+    """
+    size = values.shape[-1]
+    if count >= size:
+        return np.broadcast_to(np.arange(size), values.shape).copy()
+    if count <= 0:
+        return np.empty(values.shape[:-1] + (0,), dtype=np.intp)
+    return np.argpartition(values, count - 1, axis=-1)[..., :count]
+
+
 @dataclass
 class TickCounts:
     """What happened in the last tick (for the DataCollector)."""
@@ -166,7 +180,7 @@ class SharingModel(mesa.Model):
         preference = self.rng.random((n, topics))
         if self.graph.community is not None:   # a community shares its first interest
             preference[np.arange(n), self.graph.community % topics] = -1.0
-        chosen = np.argsort(preference, axis=1)[:, :population.interests_per_person]
+        chosen = _smallest(preference, population.interests_per_person)
         self.interests = np.zeros((n, topics), dtype=bool)
         np.put_along_axis(self.interests, chosen, True, axis=1)
 
@@ -202,7 +216,8 @@ class SharingModel(mesa.Model):
             if asked > n:
                 raise InputError(f"{source}: brands.{b}.campaign.seeding: {asked} seeded people "
                                  f"but the population is {n}")
-            influencers = np.argsort(-audience, kind="stable")[:seeding.influencers]
+            # the largest audiences, the lowest index first among equals (as a stable sort would)
+            influencers = _smallest(np.arange(n) - audience * n, seeding.influencers)
             others = np.flatnonzero(~np.isin(np.arange(n), influencers))   # sorted, as setdiff1d
             picked = self.rng.choice(others, size=seeding.employees + seeding.random, replace=False)
             employees = picked[:seeding.employees]
@@ -246,7 +261,7 @@ class SharingModel(mesa.Model):
         with it their feeds' ranking of its posts, falls as it grows.
         """
         keenness = np.log(self.affinity[people, b]) + KEENNESS_NOISE * self.rng.standard_normal(people.size)
-        return people[np.argsort(-keenness, kind="stable")[:count]]
+        return people[_smallest(-keenness, count)]
 
     # ------------------------------------------------------------------
     # The Mesa agents, made when first asked for
