@@ -4,7 +4,9 @@ The model keeps its state in NumPy arrays so that a tick is a handful of
 vectorised operations (see :mod:`sim.model`). Each person and each brand is
 still a real Mesa agent, so ``model.agents``, AgentSet queries, the
 DataCollector and the SolaraViz demo work as with any Mesa model: an agent
-reads and writes its own row of those arrays.
+reads and writes its own row of those arrays. The model makes them the first
+time something asks for its agents (:meth:`sim.model.SharingModel._make_agents`),
+as the run itself works on the arrays alone.
 """
 
 from __future__ import annotations

@@ -88,18 +88,21 @@ def build_network(network, population_size: int | None, rng: np.random.Generator
     else:
         n = population_size or 10_000
         if network.generator in ("barabasi_albert", "powerlaw_cluster") and n >= LARGE_GRAPH:
-            matrix, community = grow(network, n, seed), None
-        else:
-            graph, community = generate(network, n, seed)
-            matrix = nx.to_scipy_sparse_array(graph, nodelist=range(n), format="csr", dtype=np.int8)
-    return _with_ties(matrix, network, rng, community)
+            return _with_ties(*grow(network, n, seed), network, rng, None)
+        graph, community = generate(network, n, seed)
+        matrix = nx.to_scipy_sparse_array(graph, nodelist=range(n), format="csr", dtype=np.int8)
+    matrix = sp.csr_array(matrix)
+    matrix.sort_indices()
+    return _with_ties(matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32, copy=False),
+                      network, rng, community)
 
 
 def skip_network_draws(graph: SocialGraph, rng: np.random.Generator) -> None:
     """Draw from ``rng`` what :func:`build_network` draws for ``graph`` (the generator's
-    seed and two numbers per tie), so ``rng`` ends where building the graph would leave it."""
+    seed, the close ties' draws and one number per tie), so ``rng`` ends where building
+    the graph would leave it."""
     rng.integers(2**31 - 1)
-    rng.random(graph.ties)
+    rng.random(close_tie_draws(graph))
     rng.random(graph.ties)
 
 
@@ -168,49 +171,78 @@ def generate(network, n: int, seed: int) -> tuple[nx.Graph, np.ndarray | None]:
     raise InputError(f"network.generator: unknown generator {network.generator!r}")
 
 
-def grow(network, n: int, seed: int) -> sp.csr_array:
+def grow(network, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A large barabasi_albert or powerlaw_cluster graph of ``n`` people, grown by :func:`holme_kim_ties`.
 
     The same parameters as :func:`generate`: ``mean_degree / 2`` ties per
     newcomer, and ``triangle_probability`` for powerlaw_cluster (0 for
-    barabasi_albert). Returns the symmetric audience matrix.
+    barabasi_albert). Returns the symmetric audiences as compressed rows
+    (indptr, indices), each row sorted: the ties both ways as packed 64-bit
+    (person, audience member) keys, put in order by one ``np.sort``.
     """
     if n <= network.mean_degree:
         raise InputError(f"network.mean_degree: must be below the population size ({n})")
     m = max(1, round(network.mean_degree / 2))
     p = network.triangle_probability if network.generator == "powerlaw_cluster" else 0.0
     a, b = holme_kim_ties(n, m, p, np.random.default_rng(seed))
-    rows, cols = np.concatenate([a, b]), np.concatenate([b, a])
-    return sp.csr_array((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n, n))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(a, minlength=n) + np.bincount(b, minlength=n), out=indptr[1:])
+    key = np.empty(2 * a.size, dtype=np.int64)
+    key[:a.size] = a
+    key[a.size:] = b
+    key <<= 32
+    key[:a.size] |= b
+    key[a.size:] |= a
+    del a, b
+    key.sort()
+    return indptr, (key & 0xFFFFFFFF).astype(np.int32)
 
 
-def _with_ties(matrix: sp.csr_array, network, rng: np.random.Generator, community) -> SocialGraph:
-    """Mark each person's close ties (a random few of their audience) and professional ties."""
-    matrix = sp.csr_array(matrix)
-    matrix.sort_indices()
-    indptr = matrix.indptr.astype(np.int64)
-    indices = matrix.indices.astype(np.int32, copy=False)
-    ties, n = indices.size, indptr.size - 1
-    degree = np.diff(indptr)
-    # Shuffle within each row: sort by (row, a random number), as one int64
-    # key (row in the high bits, the random number's leading bits below):
-    # the order of lexsort((random, row)), five times faster. Built in place,
-    # one tie-sized array at a time (at 10^7 people each is 800 MB).
-    shift = 62 - max(1, indptr.size).bit_length()
-    key = rng.random(ties)
-    key *= float(1 << shift)
-    key = key.astype(np.int64)
-    key |= np.repeat(np.arange(n, dtype=np.int64) << shift, degree)
-    order = np.argsort(key, kind="stable")
-    del key
-    # Sorted, the rows stay in order and whole, so a row's first close_ties places are its close ties.
-    firsts = np.minimum(degree, network.close_ties)
-    place = np.repeat(indptr[:-1] - (np.cumsum(firsts) - firsts), firsts) + np.arange(int(firsts.sum()))
-    close = np.zeros(ties, dtype=bool)
-    close[order[place]] = True
-    del order, place
-    professional = rng.random(ties) < network.professional_share
+def _with_ties(indptr: np.ndarray, indices: np.ndarray, network, rng: np.random.Generator,
+               community) -> SocialGraph:
+    """Mark each person's close ties (a random few of their audience) and professional ties.
+
+    ``indptr``, ``indices``: the audiences as compressed rows, each row sorted.
+    """
+    close = _close_ties(indptr, network.close_ties, rng)
+    professional = rng.random(indices.size) < network.professional_share
     return SocialGraph(indptr, indices, close, professional, community)
+
+
+def _close_ties(indptr: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Per tie, whether it is one of its row's close ties: ``k`` of the row, chosen uniformly (all if fewer).
+
+    Floyd's sampling, one pass per close tie over all rows at once: the
+    ``j``-th pass draws a place among the row's first ``degree - k + j + 1``
+    and takes the last of them if the draw is already taken. This gives
+    every set of ``k`` ties the same chance, with ``k`` draws per row
+    (rather than sorting a random number per tie), one ``rng.random((rows, k))``
+    for the rows with more than ``k`` ties.
+    """
+    degree = np.diff(indptr)
+    close = np.zeros(int(indptr[-1]), dtype=bool)
+    close[np.repeat(degree <= k, degree)] = True
+    many = np.flatnonzero(degree > k)
+    draws = rng.random((many.size, k))
+    first, degree = indptr[many], degree[many]
+    for j in range(k):
+        last = degree - k + j                       # this pass picks among places 0..last
+        place = first + (draws[:, j] * (last + 1)).astype(np.int64)
+        taken = close[place]
+        place[taken] = first[taken] + last[taken]
+        close[place] = True
+    return close
+
+
+def close_tie_draws(graph: SocialGraph) -> int:
+    """How many numbers :func:`_close_ties` drew for ``graph``: ``k`` per row with more than ``k`` ties.
+
+    A row with more ties than close ones has exactly ``k`` close ties, so
+    the count is read from the marks, without knowing ``k``.
+    """
+    before = np.concatenate([[0], np.cumsum(graph.close, dtype=np.int64)])     # close ties before each tie
+    marked = before[graph.indptr[1:]] - before[graph.indptr[:-1]]
+    return int(marked[marked < graph.audience_size()].sum())
 
 
 # --------------------------------------------------------------------------
@@ -253,28 +285,26 @@ def holme_kim_ties(n: int, m: int, p: float, rng: np.random.Generator) -> tuple[
     if not 1 <= m < n:
         raise ValueError(f"Holme–Kim needs 1 <= m < n (got m={m}, n={n})")
     # Person m ties to the m founders 0..m-1 (NetworkX does the same).
-    sources = [np.full(m, m, dtype=np.int32)]
-    targets = [np.arange(m, dtype=np.int32)]
-    slots = np.concatenate([np.arange(m), np.arange(m), np.full(m, m)]).astype(np.int32)
-    used = slots.size
-    slots = np.resize(slots, 2 * m * n + m)     # every tie adds two slots
-    friends = _FriendLists(n, m)
-    if p > 0:
-        friends.add(sources[0], targets[0])
+    targets = np.empty((n, m), dtype=np.int32)       # row u: the m people u tied to on joining
+    targets[m] = np.arange(m)
+    slots = np.empty(2 * m * n + m, dtype=np.int32)   # every tie adds two slots
+    slots[:3 * m] = np.concatenate([np.arange(m), np.arange(m), np.full(m, m)])
+    used = 3 * m
+    friends = _FriendLists(n, m, targets) if p > 0 else None
+    if friends is not None:
+        friends.add(m, m + 1)
     start = m + 1
     while start < n:
         stop = min(n, start + max(1, int(BLOCK_GROWTH * start)))
-        chosen = _newcomers_ties(stop - start, m, p, slots[:used], friends, rng).ravel()
-        newcomer = np.repeat(np.arange(start, stop, dtype=np.int32), m)
-        sources.append(newcomer)
-        targets.append(chosen)
-        slots[used:used + 2 * chosen.size:2] = chosen
-        slots[used + 1:used + 2 * chosen.size:2] = newcomer
+        chosen = _newcomers_ties(stop - start, m, p, slots[:used], friends, rng)
+        targets[start:stop] = chosen
+        slots[used:used + 2 * chosen.size:2] = chosen.ravel()
+        slots[used + 1:used + 2 * chosen.size:2] = np.repeat(np.arange(start, stop, dtype=np.int32), m)
         used += 2 * chosen.size
-        if p > 0:
-            friends.add(newcomer, chosen)
+        if friends is not None:
+            friends.add(start, stop)
         start = stop
-    return np.concatenate(sources), np.concatenate(targets)
+    return np.repeat(np.arange(m, n, dtype=np.int32), m), targets[m:].ravel()
 
 
 def _newcomers_ties(k: int, m: int, p: float, slots: np.ndarray, friends: "_FriendLists",
@@ -307,49 +337,74 @@ def _newcomers_ties(k: int, m: int, p: float, slots: np.ndarray, friends: "_Frie
 
 
 class _FriendLists:
-    """Everyone's friends in one flat array that grows by appending (for holme_kim_ties).
+    """Everyone's friends as the graph grows (for holme_kim_ties), in two parts.
 
-    Person ``u``'s friends are ``store[start[u]:start[u] + degree[u]]``, with
-    room for ``capacity[u]``; a list that overflows moves to the end of the
-    store with twice the room, so adding a tie costs O(1) amortised.
+    The ``m`` people ``u`` tied to on joining are row ``u`` of ``targets``
+    (the growth's own record, shared, not copied). The people who tied to
+    ``u`` later are ``store[start[u]:start[u] + later[u]]``, with room for
+    ``capacity[u]`` (``m`` on joining, the mean a person gets): a list that
+    overflows moves to the end of the store with twice the room, so adding a
+    tie costs O(1) amortised. A block's ties are
+    grouped by person with one sort of packed 64-bit keys (person, newcomer),
+    NumPy's fastest sort.
     """
 
-    def __init__(self, n: int, m: int) -> None:
-        self.start = np.zeros(n, dtype=np.int64)
+    def __init__(self, n: int, m: int, targets: np.ndarray) -> None:
+        self.m = m
+        self.targets = targets
+        self.joined = np.zeros(n, dtype=np.int64)      # m once u has joined with its own ties (0 for founders)
+        self.later = np.zeros(n, dtype=np.int64)
         self.degree = np.zeros(n, dtype=np.int64)
+        self.start = np.zeros(n, dtype=np.int64)
         self.capacity = np.zeros(n, dtype=np.int64)
-        self.store = np.empty(8 * m * n, dtype=np.int32)
+        self.store = np.empty(3 * m * n, dtype=np.int32)
         self.end = 0
 
     def any_of(self, people: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One uniformly random friend of each of ``people`` (each must have one)."""
-        offset = (rng.random(people.size) * self.degree[people]).astype(np.int64)
-        return self.store[self.start[people] + offset]
+        which = (rng.random(people.size) * self.degree[people]).astype(np.int64)
+        own = which < self.joined[people]
+        friend = np.empty(people.size, dtype=np.int32)
+        friend[own] = self.targets[people[own], which[own]]
+        later = ~own
+        person = people[later]
+        friend[later] = self.store[self.start[person] + which[later] - self.joined[person]]
+        return friend
 
-    def add(self, a: np.ndarray, b: np.ndarray) -> None:
-        """Add the ties a -- b, both ways."""
-        rows = np.concatenate([a, b]).astype(np.int64)
-        cols = np.concatenate([b, a])
-        order = np.argsort(rows, kind="stable")
-        rows, cols = rows[order], cols[order]
-        people, first, added = np.unique(rows, return_index=True, return_counts=True)
-        full = people[self.degree[people] + added > self.capacity[people]]
-        if full.size:
-            self._move(full, 2 * (self.degree[full] + added[np.searchsorted(people, full)]))
-        within = np.arange(rows.size) - np.repeat(first, added)
-        self.store[self.start[rows] + self.degree[rows] + within] = cols
+    def add(self, first: int, stop: int) -> None:
+        """Add the ties of newcomers ``first..stop-1`` (rows of ``targets``), both ways."""
+        m = self.m
+        self.joined[first:stop] = m
+        self.degree[first:stop] += m
+        # Room for m later ties each, side by side: the mean a person gets, so most lists never move.
+        self.start[first:stop] = self.end + m * np.arange(stop - first)
+        self.capacity[first:stop] = m
+        self.end += m * (stop - first)
+        key = self.targets[first:stop].astype(np.int64).ravel() << 32
+        key |= np.repeat(np.arange(first, stop, dtype=np.int64), m)
+        key.sort()                                   # grouped by the person tied to
+        person, newcomer = key >> 32, (key & 0xFFFFFFFF).astype(np.int32)
+        starts = np.flatnonzero(np.concatenate([[True], person[1:] != person[:-1]]))
+        people, added = person[starts], np.diff(np.append(starts, person.size))
+        full = self.later[people] + added > self.capacity[people]
+        if full.any():
+            self._move(people[full], 2 * (self.later[people[full]] + added[full]))
+        free = self.start[people] + self.later[people]             # each list's first free place
+        self.store[np.repeat(free - starts, added) + np.arange(person.size)] = newcomer
+        self.later[people] += added
         self.degree[people] += added
 
     def _move(self, people: np.ndarray, capacity: np.ndarray) -> None:
-        """Move the lists of ``people`` to the end of the store, each with room for ``capacity``."""
+        """Move the later-tie lists of ``people`` to the end of the store, each with room for ``capacity``."""
         new_start = self.end + np.cumsum(capacity) - capacity
         need = int(new_start[-1] + capacity[-1])
         if need > self.store.size:
             self.store = np.resize(self.store, max(need, 2 * self.store.size))
-        degree = self.degree[people]
-        owner = np.repeat(np.arange(people.size), degree)
-        within = np.arange(owner.size) - np.repeat(np.cumsum(degree) - degree, degree)
-        self.store[new_start[owner] + within] = self.store[self.start[people][owner] + within]
+        later = self.later[people]
+        before = np.cumsum(later) - later
+        place = np.arange(int(later.sum()))
+        self.store[np.repeat(new_start - before, later) + place] = \
+            self.store[np.repeat(self.start[people] - before, later) + place]
         self.start[people] = new_start
         self.capacity[people] = capacity
         self.end = need

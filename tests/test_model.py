@@ -175,6 +175,38 @@ def test_agents_are_mesa_agents_over_the_arrays():
     assert brand.posts_published == 3
 
 
+def test_agents_are_made_when_first_asked_for_and_are_registered_mesa_agents():
+    import mesa
+
+    from sim.agents import Brand, Person
+    model = run(small_scenario(duration_days=1))
+    assert len(model._agents) == 0                   # the run needed none
+    agents = list(model.agents)
+    n = model.population
+    assert len(agents) == n + 1 and all(isinstance(agent, mesa.Agent) for agent in agents)
+    assert all(agent in model._agents for agent in agents)            # registered with the model
+    people, brands = agents[:n], agents[n:]
+    assert all(type(person) is Person for person in people) and type(brands[0]) is Brand
+    assert [person.index for person in people] == list(range(n))      # one per person, in order
+    assert [agent.unique_id for agent in agents] == list(range(1, n + 2))
+    assert [person.motivation for person in people] == [Motivation(m) for m in model.motivation]
+    assert all(person.reached == model.reached[person.index] for person in people)
+    assert model.agent_types == [Person, Brand] and model.agents_by_type[Person][0] is people[0]
+    assert len(model.agents) == n + 1                 # made once
+    extra = mesa.Agent(model)
+    assert extra.unique_id == n + 2 and model.agents[-1] is extra
+
+
+def test_an_agent_registered_first_comes_after_the_people_and_brands():
+    import mesa
+
+    model = SharingModel(small_scenario(duration_days=1))
+    extra = mesa.Agent(model)
+    agents = list(model.agents)
+    assert len(agents) == model.population + 2 and agents[-1] is extra
+    assert [agent.index for agent in agents[:model.population]] == list(range(model.population))
+
+
 def test_datacollector_series_agrees_with_the_event_log():
     model = run(small_scenario())
     series = model.datacollector.get_model_vars_dataframe()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim.errors import InputError
-from sim.network import build_network, read_edge_list
+from sim.network import _close_ties, build_network, read_edge_list, skip_network_draws
 from sim.scenario import Network
 from tests.conftest import SCENARIOS
 
@@ -62,6 +62,41 @@ def test_close_ties_are_a_few_of_each_audience():
     rows = np.repeat(np.arange(graph.size), np.diff(graph.indptr))
     close_per_person = np.bincount(rows[graph.close], minlength=graph.size)
     assert np.all(close_per_person == np.minimum(graph.audience_size(), 3))
+
+
+def test_close_ties_are_a_uniform_choice_among_the_audience():
+    rows, degree, k = 60_000, 6, 3                   # 20 possible sets of 3 close ties per row
+    indptr = np.arange(rows + 1, dtype=np.int64) * degree
+    close = _close_ties(indptr, k, np.random.default_rng(4)).reshape(rows, degree)
+    assert np.all(close.sum(axis=1) == k)
+    code = close @ (1 << np.arange(degree))          # which set each row got
+    counts = np.unique(code, return_counts=True)[1]
+    expected = rows / 20
+    assert counts.size == 20
+    assert ((counts - expected) ** 2 / expected).sum() < 45.3     # chi-square, 19 df, p = 0.001
+
+
+@pytest.mark.parametrize("network, size", [
+    (Network(), 1000), (Network(close_ties=12), 1000), (Network(generator="watts_strogatz", mean_degree=4), 500),
+    (Network(generator="stochastic_block", mean_degree=2, close_ties=2), 400)])
+def test_skipping_the_network_draws_leaves_the_generator_where_building_would(network, size):
+    built = np.random.default_rng(9)
+    graph = build_network(network, size, built)
+    skipped = np.random.default_rng(9)
+    skip_network_draws(graph, skipped)
+    assert built.bit_generator.state == skipped.bit_generator.state
+
+
+def test_skipping_the_draws_of_an_edge_list(tmp_path):
+    path = tmp_path / "g.txt"
+    path.write_text("0 1\n0 2\n0 3\n0 4\n1 2\n7 6\n")          # 0 has 4 ties, the others 1 or 2
+    network = Network(generator="edge_list", path=str(path), close_ties=2)
+    built = np.random.default_rng(3)
+    graph = build_network(network, None, built)
+    skipped = np.random.default_rng(3)
+    skip_network_draws(graph, skipped)
+    assert built.bit_generator.state == skipped.bit_generator.state
+    assert graph.close[graph.indptr[0]:graph.indptr[1]].sum() == 2
 
 
 def test_stochastic_block_keeps_most_ties_inside_communities():
