@@ -27,8 +27,8 @@ def who_shares_what(f: dict) -> str:
     rate = f["rate_per_1000"]["trendsetter"]
     ignored = [k for k, v in rate.items() if k not in ("novel",) and v is not None]
     other = max(rate[k] for k in ignored) if ignored else 0.0
-    return (f"each of the seven types shares its own kind of post most ({f['types_sharing_their_own_kind_most']} of 7; "
-            f"e.g. trendsetters {rate['novel']:.1f} per 1,000 readings of novel posts, at most {other:.1f} of any other kind)")
+    return (f"{f['types_sharing_their_own_kind_most']} of the seven types share their own kind of post most "
+            f"(e.g. trendsetters {rate['novel']:.1f} per 1,000 readings of novel posts, at most {other:.1f} of any other kind)")
 
 
 def attention_timing(f: dict) -> str:
