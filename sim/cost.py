@@ -17,10 +17,11 @@ from pathlib import Path
 BASE_BYTES = 240 * 2**20
 """The interpreter with NumPy, SciPy, pandas, Mesa and matplotlib imported, and the report's
 fixed needs (measured: a 10,000-person run peaks at about 260 MB)."""
-BYTES_PER_PERSON = 600
-"""Memory per person: a Mesa agent (~450 B, docs/mesa-notes.md), the model's arrays (motives,
-activity, competition, reading marks ...) and the outputs' per-person tables (measured with the
-ties below: 10^6 people peak at 1.2 GB, 10^7 at 8.9 GB)."""
+BYTES_PER_PERSON = 200
+"""Memory per person: the model's arrays (motives, activity, competition, reading marks ...) and the
+outputs' per-person tables (measured with the ties below, 2-day runs: 10^5 people peak at 335 MB,
+10^6 at 754 MB, 3x10^6 at 1.7 GB). A run makes no Mesa agents; something that asks for them (the
+demo, ``model.agents``) adds about 450 B a person (docs/mesa-notes.md)."""
 BYTES_PER_PERSON_TOPIC = 9
 """Memory per person and topic while interests are drawn (a float and a flag)."""
 BYTES_PER_GENERATED_TIE = 400
@@ -38,7 +39,7 @@ BYTES_PER_TICK = 1000
 """Memory per tick: one row of the DataCollector's Python objects."""
 
 SECONDS_PER_PERSON = 2e-5
-"""Set-up time per person: drawing traits and making the Mesa agent."""
+"""Set-up time per person: drawing traits (and, in the demo, making the Mesa agent)."""
 SECONDS_PER_TIE = 3e-6
 """Time per tie to generate or read the graph and mark close ties."""
 SECONDS_PER_TICK = 2e-3

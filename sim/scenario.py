@@ -672,7 +672,9 @@ def _check_cost(scenario: Scenario, fail) -> None:
     costs = run_costs(scenario)
     needed, available = sum(c.bytes for c in costs), memory_available()
     if needed > MEMORY_SHARE * available:
-        biggest = max(costs, key=lambda c: c.bytes)
+        # a part that alone cannot fit is the one to change (the population before what scales with it)
+        alone = [c for c in costs if c.bytes > MEMORY_SHARE * available]
+        biggest = alone[0] if alone else max(costs, key=lambda c: c.bytes)
         fail(biggest.field, f"this run needs about {amount_of_bytes(needed)} of memory, most of it for "
                             f"{biggest.what}, and this machine has {amount_of_bytes(available)}; "
                             f"make {biggest.field} smaller")

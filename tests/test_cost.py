@@ -23,7 +23,7 @@ print(status, peak)
 """
 
 
-@pytest.mark.parametrize("people", [10_000, 100_000, 300_000])
+@pytest.mark.parametrize("people", [10_000, 100_000, 300_000, 1_000_000])
 def test_memory_estimate_is_within_one_and_a_half_times_the_measured_peak(people, tmp_path):
     scenario = tmp_path / "size.yaml"
     scenario.write_text(yaml.safe_dump({"name": f"size{people}", "duration_days": 2, "population": {"size": people},
