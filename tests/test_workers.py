@@ -36,7 +36,7 @@ from tests.conftest import ROOT, SMALL
 
 QUICK = copy.deepcopy(SMALL) | {"duration_days": 1, "population": {"size": 300}}
 SLOW = copy.deepcopy(SMALL) | {"duration_days": 6, "population": {"size": 2000}}
-BUSY = copy.deepcopy(SMALL) | {"duration_days": 60, "population": {"size": 50000}}
+BUSY = copy.deepcopy(SMALL) | {"duration_days": 180, "population": {"size": 200000}}
 """QUICK replications take well under a second, SLOW ones a few seconds, BUSY
 ones far longer than a test waits."""
 
