@@ -106,3 +106,27 @@ def test_a_large_network_is_saved_uncompressed_and_reads_back(tmp_path, monkeypa
         assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
     matrix, _ = rundir.read_network(tmp_path)
     assert matrix.toarray().tolist() == [[0, 1, 1], [1, 0, 0], [0, 0, 0]]
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame({"person": np.arange(4), "motivation": pd.array(["social", "altruist", "social", "none"], dtype="str"),
+                  "employee": [True, False, False, True], "follows_0": np.array([0, 1, 1, 0], dtype=bool)}),
+    pd.DataFrame({"tick": np.array([1, 2], dtype=np.int32), "kind": pd.Categorical(["share", "exposure"]),
+                  "brand": np.array([0, 1], dtype=np.int16)}),
+    pd.DataFrame({"post": [0, 1], "promotional": [0.2, 1e-05]}),                      # decimals: pandas
+    pd.DataFrame({"post": [0, 1], "topic": ["tech, food", 'the "best"']}),          # quotes: pandas
+    pd.DataFrame({"post": [0, 1], "topic": ["", None]}),                            # empty, missing: pandas
+    pd.DataFrame({"person": np.arange(0), "employee": np.zeros(0, dtype=bool)}),
+])
+def test_csv_files_are_written_byte_for_byte_as_pandas_writes_them(frame, tmp_path):
+    events.write_csv(frame, tmp_path / "fast.csv")
+    frame.to_csv(tmp_path / "pandas.csv", index=False)
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+def test_people_and_events_csv_read_back_as_they_were(result, tmp_path):
+    result.log.save(tmp_path, "csv")
+    back = RunLog.load(tmp_path)
+    pd.testing.assert_frame_equal(back.events, result.log.events)
+    pd.testing.assert_frame_equal(back.people, result.log.people, check_dtype=False)
+    assert back.people["employee"].dtype == bool and back.people["follows_0"].dtype == bool
