@@ -188,7 +188,7 @@ def _png_bytes(draw, size, label: str | None = None, **margins) -> bytes:
     from matplotlib.figure import Figure
 
     for in_place in (True, False):
-        fig = Figure(figsize=size)
+        fig = Figure(figsize=size, dpi=PLOT_DPI)       # drawn at the PNG's resolution: see _title_may_move
         FigureCanvasAgg(fig)
         with matplotlib.rc_context({"axes.titley": 1.0}) if in_place else nullcontext():
             draw(fig)
@@ -202,11 +202,25 @@ def _png_bytes(draw, size, label: str | None = None, **margins) -> bytes:
 
 
 def _title_may_move(fig) -> bool:
-    """Whether matplotlib's own title placement could differ from "just above the axes":
-    a drawn figure with x tick labels on top or a y axis' offset text."""
-    return any(axes.xaxis.get_ticks_position() in ("top", "unknown") or axes.xaxis.get_label_position() == "top"
-               or (axes.yaxis.offsetText.get_visible() and axes.yaxis.offsetText.get_text())
-               for axes in fig.axes)
+    """Whether matplotlib's own placement could put a title of the drawn ``fig`` elsewhere than
+    just above its axes: x tick labels on top, a left or right title, or a y axis' offset text
+    ("1e6") that touches the title (the tests of ``Axes._update_title_position``). The offset
+    text is placed in pixels when drawn, so ``fig`` must have been drawn at its own dpi."""
+    from matplotlib.transforms import Bbox
+
+    renderer = fig.canvas.get_renderer()
+    offsets = [axes.yaxis.offsetText for axes in fig.axes
+               if axes.yaxis.offsetText.get_visible() and axes.yaxis.offsetText.get_text()]
+    for axes in fig.axes:
+        if axes.get_title("left") or axes.get_title("right"):
+            return True
+        if axes.xaxis.get_ticks_position() in ("top", "unknown") or axes.xaxis.get_label_position() == "top":
+            return True
+        if axes.get_title() and offsets:
+            title = axes.title.get_tightbbox(renderer)
+            if any(Bbox.intersection(title, text.get_tightbbox(renderer)) is not None for text in offsets):
+                return True
+    return False
 
 
 def _fit(fig, titled: bool = False, **margins) -> None:
