@@ -155,8 +155,8 @@ def brand_roles(run: RunLog, b: int, offended_types: set[str], employee: pd.Seri
         employee = people["employee"].astype(bool) if "employee" in people else pd.Series(False, people.index)
     ids = run.people["person"].to_numpy()
     started = run.followers_start(b)
-    start_ids = ids[started]
-    end_ids = ids[following_at_end(run, b)]
+    start_ids = distinct(ids[started])                  # distinct and sorted, as the set operations
+    end_ids = distinct(ids[following_at_end(run, b)])   # below assume (np.unique's hash path is slow)
     exposures, shares = run.of_kind("exposure"), run.of_kind("share")
     follows, unfollows = run.of_kind("follow"), run.of_kind("unfollow")
     reached = people_reached(run, b)
@@ -176,22 +176,22 @@ def brand_roles(run: RunLog, b: int, offended_types: set[str], employee: pd.Seri
         still = ~(quit_at.reindex(hot["person"]).to_numpy() < hot["tick"].to_numpy())
         touchy = motivation.reindex(hot["person"]).isin(offended_types).to_numpy()
         offended = distinct(hot["person"].to_numpy()[was_following & still & touchy])
-    kept = np.intersect1d(start_ids, end_ids)
+    kept = np.intersect1d(start_ids, end_ids, assume_unique=True)
     return {
         "brand": run.brands[b],
-        "prospects_reached": int(np.setdiff1d(reached, start_ids).size),
+        "prospects_reached": int(np.setdiff1d(reached, start_ids, assume_unique=True).size),
         "customers_at_start": int(start_ids.size),
         "customers_kept": int(kept.size),
         "customers_lost": int(start_ids.size - kept.size),
         "joined": int(joined.size),
-        "joined_kept": int(np.intersect1d(joined, end_ids).size),
+        "joined_kept": int(np.intersect1d(joined, end_ids, assume_unique=True).size),
         "advocates": int((~is_employee).sum()),
         "employees_who_posted": int(is_employee.sum()),
         "unfollowed": int(left.size),
-        "unfollowed_customers": int(np.intersect1d(left, start_ids).size),
-        "unfollowed_joined": int(np.setdiff1d(left, start_ids).size),
+        "unfollowed_customers": int(np.intersect1d(left, start_ids, assume_unique=True).size),
+        "unfollowed_joined": int(np.setdiff1d(left, start_ids, assume_unique=True).size),
         "offended": int(offended.size),
-        "critics": int(np.union1d(left, offended).size),
+        "critics": int(distinct(np.concatenate([left, offended])).size),
     }
 
 
