@@ -436,8 +436,10 @@ def _breadth_first(matrix, sources: np.ndarray, enough: int | None = None) -> np
     return distance
 
 
-BFS_PIECE = 1 << 22
-"""Ties gathered at once by :func:`follower_distance` (bounds its temporary memory to ~100 MB)."""
+BFS_PIECE = 1 << 18
+"""Ties gathered at once by :func:`follower_distance`: its temporary arrays stay at a few MB,
+in the processor's cache and in memory the process already has (pieces of 4 million ties,
+~100 MB, made the first search at 10^6 people take 0.2 s instead of 0.08 s)."""
 
 
 def where(run: RunLog, matrix=None, community: np.ndarray | None = None) -> dict:

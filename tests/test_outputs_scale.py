@@ -130,3 +130,14 @@ def test_people_and_events_csv_read_back_as_they_were(result, tmp_path):
     pd.testing.assert_frame_equal(back.events, result.log.events)
     pd.testing.assert_frame_equal(back.people, result.log.people, check_dtype=False)
     assert back.people["employee"].dtype == bool and back.people["follows_0"].dtype == bool
+
+
+def test_follower_distance_is_the_same_whatever_the_pieces(monkeypatch):
+    rng = np.random.default_rng(6)
+    n = 2000
+    matrix = sp.random_array((n, n), density=4 / n, format="csr", rng=rng)
+    followers = rng.choice(n, size=30, replace=False)
+    whole = analysis.follower_distance(matrix, followers)
+    monkeypatch.setattr(analysis, "BFS_PIECE", 7)
+    assert np.isfinite(whole).sum() > n // 2
+    np.testing.assert_array_equal(analysis.follower_distance(matrix, followers), whole)
