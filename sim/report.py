@@ -413,12 +413,13 @@ def _draw_generations(fig, spread: dict) -> None:
 # --------------------------------------------------------------------------
 
 def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: pd.DataFrame,
-                  folder: Path | None = None, forest=None) -> str:
+                  folder: Path | None = None, forest=None, network: tuple | None = None) -> str:
     """The report page as one self-contained HTML string (figures embedded).
 
     ``folder`` is where scenario.yaml, network.npz and the plots are read from
     (the run folder); without them the Where section says what is missing.
-    ``forest``: the run's cascade forest, when already built.
+    ``forest``: the run's cascade forest, when already built; ``network``: the
+    folder's network as :func:`sim.rundir.read_network` reads it, when already at hand.
     """
     import math
     from importlib.resources import files
@@ -429,7 +430,8 @@ def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: 
     from sim.rundir import read_network, read_scenario
 
     scenario = read_scenario(folder)
-    network = read_network(folder) if folder is not None else (None, None)
+    if network is None:
+        network = read_network(folder) if folder is not None else (None, None)
     answers = analyse(run, summary, post_table, scenario, network, forest)
     tick_hours = float(run.meta.get("tick_hours", summary.get("tick_hours", 1.0)))
     timing, place, spread = answers.when, answers.where, answers.how
@@ -475,21 +477,23 @@ def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: 
 
 
 def write_html_report(folder: Path, run: RunLog, summary: dict, post_table: pd.DataFrame,
-                      series: pd.DataFrame, forest=None) -> Path:
-    """Write ``report.html`` into a run folder, reading its scenario.yaml, network.npz and the
-    plots :func:`write_plots` drew there (each drawn afresh when missing)."""
+                      series: pd.DataFrame, forest=None, network: tuple | None = None) -> Path:
+    """Write ``report.html`` into a run folder, reading its scenario.yaml, network.npz (unless
+    ``network`` gives it, see :func:`render_report`) and the plots :func:`write_plots` drew
+    there (each drawn afresh when missing)."""
     path = Path(folder) / REPORT_FILE
-    path.write_text(render_report(run, summary, post_table, series, folder, forest), encoding="utf-8")
+    path.write_text(render_report(run, summary, post_table, series, folder, forest, network), encoding="utf-8")
     return path
 
 
-def write_report(folder: Path, measured) -> None:
+def write_report(folder: Path, measured, network: tuple | None = None) -> None:
     """Write a run's tables, plots and report.html into ``folder`` (its scenario.yaml and
-    network.npz, if any, already there); ``measured``: :class:`sim.analysis.Measures`."""
+    network.npz, if any, already there); ``measured``: :class:`sim.analysis.Measures`;
+    ``network``: the network.npz's contents, when at hand (see :func:`render_report`)."""
     m = measured
     write_tables(m.summary, m.posts, m.series, folder)
     write_plots(m.run, m.summary, m.posts, m.series, folder)
-    write_html_report(folder, m.run, m.summary, m.posts, m.series, m.forest)
+    write_html_report(folder, m.run, m.summary, m.posts, m.series, m.forest, network)
 
 
 def rebuild_report(folder: Path) -> Path:

@@ -141,3 +141,16 @@ def test_follower_distance_is_the_same_whatever_the_pieces(monkeypatch):
     monkeypatch.setattr(analysis, "BFS_PIECE", 7)
     assert np.isfinite(whole).sum() > n // 2
     np.testing.assert_array_equal(analysis.follower_distance(matrix, followers), whole)
+
+
+def test_the_report_is_given_the_network_that_network_npz_reads_back_as(result, tmp_path):
+    from sim.rundir import graph_network, read_network
+
+    write_network(result.graph, tmp_path)
+    (matrix, community), (read, read_community) = graph_network(result.graph), read_network(tmp_path)
+    assert matrix.shape == read.shape and matrix.nnz > 0
+    for name in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(matrix, name), getattr(read, name))
+    assert (community is None) == (read_community is None)
+    if community is not None:
+        np.testing.assert_array_equal(community, read_community)
