@@ -305,20 +305,28 @@ def label_propagation(matrix, seed: int, passes: int = LABEL_PASSES) -> np.ndarr
     made = 0
     order = np.argsort(row, kind="stable")
     row, col = row[order], col[order]
+    key_type = np.uint32 if n * n <= np.iinfo(np.uint32).max else np.int64   # 32-bit keys sort faster
+    base = (row * n).astype(key_type)            # key: person * n + a friend's label
+    new_pair = np.empty(row.size, dtype=bool)
     for _ in range(passes):
-        key = np.sort(row * n + labels[col])
-        start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        pairs, counts = key[start], np.diff(np.r_[start, key.size])
-        person, label = pairs // n, pairs % n
+        key = base + labels.astype(key_type)[col]
+        key.sort()
+        if key.size:
+            new_pair[0] = True
+            np.not_equal(key[1:], key[:-1], out=new_pair[1:])
+        start = np.flatnonzero(new_pair)
+        counts = np.diff(start, append=key.size)
+        person = row[start]                      # sorting the keys leaves each row's ties in place
+        label = (key[start] - base[start]).astype(np.int64)
         score = counts + rng.random(counts.size)             # ties: at random
         first = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
         top = np.maximum.reduceat(score, first)
-        winner = score == np.repeat(top, np.diff(np.r_[first, person.size]))
+        winner = score == np.repeat(top, np.diff(first, append=person.size))
         best = np.full(n, -1, dtype=np.int64)
         best[person[winner]] = label[winner]
         update = (rng.random(n) < 0.5) & (best >= 0)
-        changed = int((labels[update] != best[update]).sum())
-        labels[update] = best[update]
+        changed = int(np.count_nonzero(update & (labels != best)))
+        np.copyto(labels, best, where=update)
         made += 1
         if changed * 1000 < n:
             break

@@ -154,3 +154,42 @@ def test_the_report_is_given_the_network_that_network_npz_reads_back_as(result, 
     assert (community is None) == (read_community is None)
     if community is not None:
         np.testing.assert_array_equal(community, read_community)
+
+
+def _label_propagation_by_pairs(matrix, seed: int, passes: int = analysis.LABEL_PASSES):
+    """Label propagation written plainly (keys person * n + label decoded by division)."""
+    ties = sp.csr_array(matrix + matrix.T).tocoo()
+    keep = ties.row != ties.col
+    row, col = ties.row[keep].astype(np.int64), ties.col[keep].astype(np.int64)
+    n = matrix.shape[0]
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n, dtype=np.int64)
+    order = np.argsort(row, kind="stable")
+    row, col = row[order], col[order]
+    for made in range(1, passes + 1):
+        key = np.sort(row * n + labels[col])
+        start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        pairs, counts = key[start], np.diff(np.r_[start, key.size])
+        person, label = pairs // n, pairs % n
+        score = counts + rng.random(counts.size)
+        first = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+        top = np.maximum.reduceat(score, first)
+        winner = score == np.repeat(top, np.diff(np.r_[first, person.size]))
+        best = np.full(n, -1, dtype=np.int64)
+        best[person[winner]] = label[winner]
+        update = (rng.random(n) < 0.5) & (best >= 0)
+        changed = int((labels[update] != best[update]).sum())
+        labels[update] = best[update]
+        if changed * 1000 < n:
+            break
+    return labels, made
+
+
+@pytest.mark.parametrize("n", [3000, 70_000], ids=["32-bit keys", "64-bit keys"])
+def test_label_propagation_gives_the_labels_of_the_plain_algorithm(n):
+    rng = np.random.default_rng(7)
+    matrix = sp.random_array((n, n), density=3 / n, format="csr", rng=rng)
+    labels, passes = analysis.label_propagation(matrix, seed=3, passes=12)
+    expected, expected_passes = _label_propagation_by_pairs(matrix, seed=3, passes=12)
+    assert passes == expected_passes and np.unique(labels).size < n
+    np.testing.assert_array_equal(labels, expected)
