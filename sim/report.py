@@ -177,8 +177,9 @@ def _png_bytes(draw, size, label: str | None = None, **margins) -> bytes:
     measured against every tick label at each drawing, which took a third of
     the drawing time: matplotlib lifts a title only over labels on top of the
     axes (these figures have none) or a y axis' offset text ("1e6"); a figure
-    that shows one is drawn again with matplotlib's own placement, so every
-    figure looks as matplotlib would place it.
+    that will show one (:func:`_shows_offset_text`, asked before drawing) is
+    drawn with matplotlib's own placement, and one found after drawing to need
+    it is drawn again so, so every figure looks as matplotlib would place it.
     """
     import io
     from contextlib import nullcontext
@@ -195,10 +196,27 @@ def _png_bytes(draw, size, label: str | None = None, **margins) -> bytes:
         if label is not None:
             fig.suptitle(label, fontsize=10)
         _fit(fig, titled=label is not None, **margins)
+        if in_place and _shows_offset_text(fig):
+            continue
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=PLOT_DPI)
         if not (in_place and _title_may_move(fig)):
             return buffer.getvalue()
+
+
+def _shows_offset_text(fig) -> bool:
+    """Whether a y axis of ``fig`` (laid out, not yet drawn) will show an offset text ("1e6",
+    "+1e5"): its formatter is asked about its tick values, as drawing does, which costs
+    nothing like drawing the figure."""
+    from matplotlib.ticker import ScalarFormatter
+
+    for axes in fig.axes:
+        formatter = axes.yaxis.get_major_formatter()
+        if isinstance(formatter, ScalarFormatter) and axes.yaxis.offsetText.get_visible():
+            formatter.set_locs(axes.yaxis.get_majorticklocs())
+            if formatter.get_offset():
+                return True
+    return False
 
 
 def _title_may_move(fig) -> bool:

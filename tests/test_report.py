@@ -93,10 +93,14 @@ def _matplotlib_placed(draw, size=(7.5, 3.6)) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.parametrize("foreseen", [True, False], ids=["offset text foreseen", "found after drawing"])
 @pytest.mark.parametrize("values", [[1, 3], [1e7, 3e7], [100_000, 100_003]], ids=["plain", "1e7", "offset"])
-def test_titles_are_placed_as_matplotlib_places_them(values):
+def test_titles_are_placed_as_matplotlib_places_them(values, foreseen, monkeypatch):
     """Titles kept just above the axes look the same as matplotlib's own placement, also when an
-    offset text ("1e7", "+1e5") at the top of a y axis makes matplotlib lift a wide title."""
+    offset text ("1e7", "+1e5") at the top of a y axis makes matplotlib lift a wide title, whether
+    that is foreseen before drawing or found after."""
+    if not foreseen:
+        monkeypatch.setattr(report, "_shows_offset_text", lambda fig: False)
     def draw(fig):
         left, right = fig.subplots(1, 2)
         left.plot([0, 1], values)
