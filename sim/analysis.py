@@ -323,6 +323,7 @@ def label_propagation(matrix, seed: int, passes: int = LABEL_PASSES) -> np.ndarr
         top = np.maximum.reduceat(score, first)
         winner = score == np.repeat(top, np.diff(first, append=person.size))
         best = np.full(n, -1, dtype=np.int64)
+        winner = np.flatnonzero(winner)          # positions: two takes cost less than two masks
         best[person[winner]] = label[winner]
         update = (rng.random(n) < 0.5) & (best >= 0)
         changed = int(np.count_nonzero(update & (labels != best)))
