@@ -198,10 +198,11 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     import pyarrow.csv as pcsv
 
     def arrow(column: pd.Series):
-        if column.dtype.kind == "b":            # pyarrow spells booleans true/false, pandas True/False
+        plain_numbers = isinstance(column.dtype, np.dtype)      # not pandas' nullable Int64, boolean
+        if plain_numbers and column.dtype.kind == "b":            # pyarrow spells booleans true/false, pandas True/False
             return pa.DictionaryArray.from_arrays(pa.array(column.to_numpy().view(np.int8)),
                                                  pa.array(["False", "True"]))
-        if column.dtype.kind in "iu":
+        if plain_numbers and column.dtype.kind in "iu":
             return pa.array(column.to_numpy())
         if isinstance(column.dtype, pd.CategoricalDtype) or column.dtype.kind in "OTU" or column.dtype == "str":
             try:

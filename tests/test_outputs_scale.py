@@ -117,6 +117,7 @@ def test_a_large_network_is_saved_uncompressed_and_reads_back(tmp_path, monkeypa
     pd.DataFrame({"post": [0, 1], "topic": ["tech, food", 'the "best"']}),          # quotes: pandas
     pd.DataFrame({"post": [0, 1], "topic": ["", None]}),                            # empty, missing: pandas
     pd.DataFrame({"person": np.arange(0), "employee": np.zeros(0, dtype=bool)}),
+    pd.DataFrame({"person": pd.array([1, None], dtype="Int64"), "seeded": pd.array([True, None], dtype="boolean")}),
 ])
 def test_csv_files_are_written_byte_for_byte_as_pandas_writes_them(frame, tmp_path):
     events.write_csv(frame, tmp_path / "fast.csv")
