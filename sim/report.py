@@ -179,7 +179,7 @@ def _png_bytes(draw, size, label: str | None = None, **margins) -> bytes:
     axes (these figures have none) or a y axis' offset text ("1e6"); a figure
     that will show one (:func:`_shows_offset_text`, asked before drawing) is
     drawn with matplotlib's own placement, and one found after drawing to need
-    it is drawn again so, so every figure looks as matplotlib would place it.
+    it is drawn again that way: every figure looks as matplotlib would place it.
     """
     import io
     from contextlib import nullcontext
