@@ -155,8 +155,8 @@ def brand_roles(run: RunLog, b: int, offended_types: set[str], employee: pd.Seri
         employee = people["employee"].astype(bool) if "employee" in people else pd.Series(False, people.index)
     ids = run.people["person"].to_numpy()
     started = run.followers_start(b)
-    start_ids = ids[started]
-    end_ids = ids[following_at_end(run, b)]
+    start_ids = distinct(ids[started])                  # distinct and sorted, as the set operations
+    end_ids = distinct(ids[following_at_end(run, b)])   # below assume (np.unique's hash path is slow)
     exposures, shares = run.of_kind("exposure"), run.of_kind("share")
     follows, unfollows = run.of_kind("follow"), run.of_kind("unfollow")
     reached = people_reached(run, b)
@@ -176,22 +176,22 @@ def brand_roles(run: RunLog, b: int, offended_types: set[str], employee: pd.Seri
         still = ~(quit_at.reindex(hot["person"]).to_numpy() < hot["tick"].to_numpy())
         touchy = motivation.reindex(hot["person"]).isin(offended_types).to_numpy()
         offended = distinct(hot["person"].to_numpy()[was_following & still & touchy])
-    kept = np.intersect1d(start_ids, end_ids)
+    kept = np.intersect1d(start_ids, end_ids, assume_unique=True)
     return {
         "brand": run.brands[b],
-        "prospects_reached": int(np.setdiff1d(reached, start_ids).size),
+        "prospects_reached": int(np.setdiff1d(reached, start_ids, assume_unique=True).size),
         "customers_at_start": int(start_ids.size),
         "customers_kept": int(kept.size),
         "customers_lost": int(start_ids.size - kept.size),
         "joined": int(joined.size),
-        "joined_kept": int(np.intersect1d(joined, end_ids).size),
+        "joined_kept": int(np.intersect1d(joined, end_ids, assume_unique=True).size),
         "advocates": int((~is_employee).sum()),
         "employees_who_posted": int(is_employee.sum()),
         "unfollowed": int(left.size),
-        "unfollowed_customers": int(np.intersect1d(left, start_ids).size),
-        "unfollowed_joined": int(np.setdiff1d(left, start_ids).size),
+        "unfollowed_customers": int(np.intersect1d(left, start_ids, assume_unique=True).size),
+        "unfollowed_joined": int(np.setdiff1d(left, start_ids, assume_unique=True).size),
         "offended": int(offended.size),
-        "critics": int(np.union1d(left, offended).size),
+        "critics": int(distinct(np.concatenate([left, offended])).size),
     }
 
 
@@ -305,20 +305,29 @@ def label_propagation(matrix, seed: int, passes: int = LABEL_PASSES) -> np.ndarr
     made = 0
     order = np.argsort(row, kind="stable")
     row, col = row[order], col[order]
+    key_type = np.uint32 if n * n <= np.iinfo(np.uint32).max else np.int64   # 32-bit keys sort faster
+    base = (row * n).astype(key_type)            # key: person * n + a friend's label
+    new_pair = np.empty(row.size, dtype=bool)
     for _ in range(passes):
-        key = np.sort(row * n + labels[col])
-        start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        pairs, counts = key[start], np.diff(np.r_[start, key.size])
-        person, label = pairs // n, pairs % n
+        key = base + labels.astype(key_type)[col]
+        key.sort()
+        if key.size:
+            new_pair[0] = True
+            np.not_equal(key[1:], key[:-1], out=new_pair[1:])
+        start = np.flatnonzero(new_pair)
+        counts = np.diff(start, append=key.size)
+        person = row[start]                      # sorting the keys leaves each row's ties in place
+        label = (key[start] - base[start]).astype(np.int64)
         score = counts + rng.random(counts.size)             # ties: at random
         first = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
         top = np.maximum.reduceat(score, first)
-        winner = score == np.repeat(top, np.diff(np.r_[first, person.size]))
+        winner = score == np.repeat(top, np.diff(first, append=person.size))
         best = np.full(n, -1, dtype=np.int64)
+        winner = np.flatnonzero(winner)          # positions: two takes cost less than two masks
         best[person[winner]] = label[winner]
         update = (rng.random(n) < 0.5) & (best >= 0)
-        changed = int((labels[update] != best[update]).sum())
-        labels[update] = best[update]
+        changed = int(np.count_nonzero(update & (labels != best)))
+        np.copyto(labels, best, where=update)
         made += 1
         if changed * 1000 < n:
             break
@@ -405,13 +414,16 @@ def _breadth_first(matrix, sources: np.ndarray, enough: int | None = None) -> np
 
     One breadth-first search from all sources at once over the CSR arrays,
     a frontier at a time (in pieces of at most :data:`BFS_PIECE` ties), so
-    time and memory grow with the ties, not with their square."""
+    time and memory grow with the ties, not with their square. Levels are
+    kept as 32-bit integers while searching (half the memory that every tie
+    looks up: a third faster than floats at 10^6 people), as floats after."""
     indptr = np.asarray(matrix.indptr, dtype=np.int64)
     indices = matrix.indices
     n = indptr.size - 1
-    distance = np.full(n, np.inf)
+    unseen = np.iinfo(np.int32).max                       # more levels than people cannot be
+    level_of = np.full(n, unseen, dtype=np.int32)
     frontier = distinct(np.asarray(sources, dtype=np.int64))
-    distance[frontier] = 0.0
+    level_of[frontier] = 0
     reached, level = frontier.size, 0
     while frontier.size and (enough is None or reached < enough):
         level += 1
@@ -422,16 +434,21 @@ def _breadth_first(matrix, sources: np.ndarray, enough: int | None = None) -> np
             piece = frontier[first:last]
             starts, lengths = indptr[piece], indptr[piece + 1] - indptr[piece]
             offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-            seen = indices[offsets + np.arange(offsets.size)]
-            distance[seen[np.isinf(distance[seen])]] = level
+            offsets += np.arange(offsets.size)
+            seen = indices[offsets]
+            level_of[seen[level_of[seen] == unseen]] = level
             first = last
-        frontier = np.flatnonzero(distance == level)     # sorted: the next level reads the CSR in order
+        frontier = np.flatnonzero(level_of == level)     # sorted: the next level reads the CSR in order
         reached += frontier.size
+    distance = level_of.astype(np.float64)
+    distance[level_of == unseen] = np.inf
     return distance
 
 
-BFS_PIECE = 1 << 22
-"""Ties gathered at once by :func:`follower_distance` (bounds its temporary memory to ~100 MB)."""
+BFS_PIECE = 1 << 18
+"""Ties gathered at once by :func:`follower_distance`: its temporary arrays stay at a few MB,
+in the processor's cache and in memory the process already has (pieces of 4 million ties,
+~100 MB, made the first search at 10^6 people take 0.2 s instead of 0.08 s)."""
 
 
 def where(run: RunLog, matrix=None, community: np.ndarray | None = None) -> dict:

@@ -163,9 +163,9 @@ class RunLog:
             table = table.set_column(EVENT_COLUMNS.index("kind"), "kind", dictionary)
             pq.write_table(table, folder / EVENTS_PARQUET, compression="zstd")
         else:
-            self.events.assign(kind=self.events["kind"].astype(str)).to_csv(folder / EVENTS_CSV, index=False)
-        self.people.to_csv(folder / "people.csv", index=False)
-        self.posts.to_csv(folder / "posts_published.csv", index=False)
+            write_csv(self.events, folder / EVENTS_CSV)
+        write_csv(self.people, folder / "people.csv")
+        write_csv(self.posts, folder / "posts_published.csv")
         (folder / "run.json").write_text(json.dumps(self.meta, indent=2) + "\n")
 
     @classmethod
@@ -182,6 +182,53 @@ EVENTS_CSV = "events.csv"
 EVENTS_PARQUET = "events.parquet"
 PARQUET_EVENTS = 1_000_000
 """Event logs longer than this are saved as Parquet (at 10^6 people, CSV took as long as the run)."""
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` (without its index) byte for byte as ``frame.to_csv(path, index=False)`` would.
+
+    A frame of whole numbers, booleans (``True``/``False``) and plain words is
+    written by pyarrow's CSV writer, about ten times faster than pandas (people.csv
+    at 10^6 people: 0.06 s instead of 0.65 s; rows in batches of 65,536, not pyarrow's
+    1,024, save a third); any other frame (decimals, which the
+    two format differently; empty or missing text; text that needs quotes) by pandas.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    def arrow(column: pd.Series):
+        plain_numbers = isinstance(column.dtype, np.dtype)      # not pandas' nullable Int64, boolean
+        if plain_numbers and column.dtype.kind == "b":            # pyarrow spells booleans true/false, pandas True/False
+            return pa.DictionaryArray.from_arrays(pa.array(column.to_numpy().view(np.int8)),
+                                                 pa.array(["False", "True"]))
+        if plain_numbers and column.dtype.kind in "iu":
+            return pa.array(column.to_numpy())
+        if isinstance(column.dtype, pd.CategoricalDtype) or column.dtype.kind in "OTU" or column.dtype == "str":
+            try:
+                words = pa.array(column)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):    # an object column of other things
+                return None
+            text = words.dictionary if pa.types.is_dictionary(words.type) else words
+            if (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)) and words.null_count == 0 \
+                    and (len(text) == 0 or pc.min(pc.utf8_length(text)).as_py() > 0):
+                return words
+        return None
+
+    plain = frame.columns.is_unique and all(isinstance(name, str) and not set(name) & set(',"\r\n')
+                                            for name in frame.columns)
+    columns = {name: arrow(frame[name]) for name in frame.columns} if plain else {}
+    if not plain or any(column is None for column in columns.values()):
+        frame.to_csv(path, index=False)
+        return
+    header = ",".join(frame.columns)
+    try:
+        with pa.OSFile(str(path), "wb") as stream:
+            stream.write((header + "\n").encode("utf-8"))
+            pcsv.write_csv(pa.table(columns), stream,
+                           pcsv.WriteOptions(include_header=False, quoting_style="none", batch_size=1 << 16))
+    except pa.ArrowInvalid:                     # a word with a comma, quote or line break: pandas quotes it
+        frame.to_csv(path, index=False)
 
 
 def events_file(folder: Path) -> Path:

@@ -688,9 +688,10 @@ def by_motivation(run: RunLog, events: EventArrays | None = None) -> dict[str, d
     follows, impressions. People of an unlisted type are left out."""
     events = EventArrays.of(run) if events is None else events
     n_types = len(MOTIVATIONS)
-    labels = run.people["motivation"].astype(str).str.lower() if len(run.people) else pd.Series([], dtype=str)
     known = {name: code for code, name in enumerate(MOTIVATIONS)}      # other labels (IC's "none"): -1
-    person_type = pd.Series(labels).map(known).fillna(-1).to_numpy(dtype=np.int64)
+    codes, labels = pd.factorize(run.people["motivation"])             # each distinct label looked up once
+    code_type = np.array([known.get(str(label).lower(), -1) for label in labels] + [-1], dtype=np.int64)
+    person_type = code_type[codes]                                     # code -1 (missing) takes the last: -1
 
     def per_type(mask: np.ndarray) -> np.ndarray:
         rows = events.person_row[mask]

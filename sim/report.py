@@ -142,9 +142,6 @@ def write_plots(run: RunLog, summary: dict, post_table: pd.DataFrame, series: pd
     ``shares_by_motivation.png``: shares per motivation type, total and per
     person; ``cascade_sizes.png``: complementary CDF of cascade sizes, log-log.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tick_hours = float(run.meta.get("tick_hours", summary.get("tick_hours", 1.0)))
@@ -157,13 +154,8 @@ def write_plots(run: RunLog, summary: dict, post_table: pd.DataFrame, series: pd
     margins = {"shares_by_motivation.png": dict(bottom=0.22, wspace=0.35)}
     paths = []
     for name, draw in drawings.items():
-        fig = Figure(figsize=(8, 6))
-        FigureCanvasAgg(fig)
-        draw(fig)
-        fig.suptitle(label, fontsize=10)
-        _fit(fig, titled=True, **margins.get(name, {}))
         path = folder / name
-        fig.savefig(path, dpi=PLOT_DPI)
+        path.write_bytes(_png_bytes(draw, (8, 6), label, **margins.get(name, {})))
         paths.append(path)
     return paths
 
@@ -176,6 +168,77 @@ page 62 rem wide, and quick to draw."""
 MARGINS = dict(left=0.11, right=0.97, bottom=0.13, top=0.88, wspace=0.3, hspace=0.45)
 """Figure margins (fractions of the figure), set once by hand: a layout engine
 (tight or constrained) re-measures every label and costs more than the drawing."""
+
+
+def _png_bytes(draw, size, label: str | None = None, **margins) -> bytes:
+    """Draw on a fresh Agg figure of ``size`` [in] (titled ``label``, if given) and return its PNG.
+
+    Titles are placed just above their axes (``axes.titley`` 1) instead of being
+    measured against every tick label at each drawing, which took a third of
+    the drawing time: matplotlib lifts a title only over labels on top of the
+    axes (these figures have none) or a y axis' offset text ("1e6"); a figure
+    that will show one (:func:`_shows_offset_text`, asked before drawing) is
+    drawn with matplotlib's own placement, and one found after drawing to need
+    it is drawn again that way: every figure looks as matplotlib would place it.
+    """
+    import io
+    from contextlib import nullcontext
+
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    for in_place in (True, False):
+        fig = Figure(figsize=size, dpi=PLOT_DPI)       # drawn at the PNG's resolution: see _title_may_move
+        FigureCanvasAgg(fig)
+        with matplotlib.rc_context({"axes.titley": 1.0}) if in_place else nullcontext():
+            draw(fig)
+        if label is not None:
+            fig.suptitle(label, fontsize=10)
+        _fit(fig, titled=label is not None, **margins)
+        if in_place and _shows_offset_text(fig):
+            continue
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=PLOT_DPI)
+        if not (in_place and _title_may_move(fig)):
+            return buffer.getvalue()
+
+
+def _shows_offset_text(fig) -> bool:
+    """Whether a y axis of ``fig`` (laid out, not yet drawn) will show an offset text ("1e6",
+    "+1e5"): its formatter is asked about its tick values, as drawing does, which costs
+    nothing like drawing the figure."""
+    from matplotlib.ticker import ScalarFormatter
+
+    for axes in fig.axes:
+        formatter = axes.yaxis.get_major_formatter()
+        if isinstance(formatter, ScalarFormatter) and axes.yaxis.offsetText.get_visible():
+            formatter.set_locs(axes.yaxis.get_majorticklocs())
+            if formatter.get_offset():
+                return True
+    return False
+
+
+def _title_may_move(fig) -> bool:
+    """Whether matplotlib's own placement could put a title of the drawn ``fig`` elsewhere than
+    just above its axes: x tick labels on top, a left or right title, or a y axis' offset text
+    ("1e6") that touches the title (the tests of ``Axes._update_title_position``). The offset
+    text is placed in pixels when drawn, so ``fig`` must have been drawn at its own dpi."""
+    from matplotlib.transforms import Bbox
+
+    renderer = fig.canvas.get_renderer()
+    offsets = [axes.yaxis.offsetText for axes in fig.axes
+               if axes.yaxis.offsetText.get_visible() and axes.yaxis.offsetText.get_text()]
+    for axes in fig.axes:
+        if axes.get_title("left") or axes.get_title("right"):
+            return True
+        if axes.xaxis.get_ticks_position() in ("top", "unknown") or axes.xaxis.get_label_position() == "top":
+            return True
+        if axes.get_title() and offsets:
+            title = axes.title.get_tightbbox(renderer)
+            if any(Bbox.intersection(title, text.get_tightbbox(renderer)) is not None for text in offsets):
+                return True
+    return False
 
 
 def _fit(fig, titled: bool = False, **margins) -> None:
@@ -260,18 +323,8 @@ def _draw_cascade_sizes(fig, post_table: pd.DataFrame) -> None:
 def _png(draw, size=(7.5, 3.6), **margins) -> str:
     """Draw on a fresh Agg figure and return it as a base64 PNG data URI."""
     import base64
-    import io
 
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size)
-    FigureCanvasAgg(fig)
-    draw(fig)
-    _fit(fig, **margins)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=PLOT_DPI)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(_png_bytes(draw, size, **margins)).decode("ascii")
 
 
 def _drawn(folder: Path | None, name: str) -> str | None:
@@ -378,12 +431,13 @@ def _draw_generations(fig, spread: dict) -> None:
 # --------------------------------------------------------------------------
 
 def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: pd.DataFrame,
-                  folder: Path | None = None, forest=None) -> str:
+                  folder: Path | None = None, forest=None, network: tuple | None = None) -> str:
     """The report page as one self-contained HTML string (figures embedded).
 
     ``folder`` is where scenario.yaml, network.npz and the plots are read from
     (the run folder); without them the Where section says what is missing.
-    ``forest``: the run's cascade forest, when already built.
+    ``forest``: the run's cascade forest, when already built; ``network``: the
+    folder's network as :func:`sim.rundir.read_network` reads it, when already at hand.
     """
     import math
     from importlib.resources import files
@@ -394,7 +448,8 @@ def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: 
     from sim.rundir import read_network, read_scenario
 
     scenario = read_scenario(folder)
-    network = read_network(folder) if folder is not None else (None, None)
+    if network is None:
+        network = read_network(folder) if folder is not None else (None, None)
     answers = analyse(run, summary, post_table, scenario, network, forest)
     tick_hours = float(run.meta.get("tick_hours", summary.get("tick_hours", 1.0)))
     timing, place, spread = answers.when, answers.where, answers.how
@@ -440,21 +495,23 @@ def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: 
 
 
 def write_html_report(folder: Path, run: RunLog, summary: dict, post_table: pd.DataFrame,
-                      series: pd.DataFrame, forest=None) -> Path:
-    """Write ``report.html`` into a run folder, reading its scenario.yaml, network.npz and the
-    plots :func:`write_plots` drew there (each drawn afresh when missing)."""
+                      series: pd.DataFrame, forest=None, network: tuple | None = None) -> Path:
+    """Write ``report.html`` into a run folder, reading its scenario.yaml, network.npz (unless
+    ``network`` gives it, see :func:`render_report`) and the plots :func:`write_plots` drew
+    there (each drawn afresh when missing)."""
     path = Path(folder) / REPORT_FILE
-    path.write_text(render_report(run, summary, post_table, series, folder, forest), encoding="utf-8")
+    path.write_text(render_report(run, summary, post_table, series, folder, forest, network), encoding="utf-8")
     return path
 
 
-def write_report(folder: Path, measured) -> None:
+def write_report(folder: Path, measured, network: tuple | None = None) -> None:
     """Write a run's tables, plots and report.html into ``folder`` (its scenario.yaml and
-    network.npz, if any, already there); ``measured``: :class:`sim.analysis.Measures`."""
+    network.npz, if any, already there); ``measured``: :class:`sim.analysis.Measures`;
+    ``network``: the network.npz's contents, when at hand (see :func:`render_report`)."""
     m = measured
     write_tables(m.summary, m.posts, m.series, folder)
     write_plots(m.run, m.summary, m.posts, m.series, folder)
-    write_html_report(folder, m.run, m.summary, m.posts, m.series, m.forest)
+    write_html_report(folder, m.run, m.summary, m.posts, m.series, m.forest, network)
 
 
 def rebuild_report(folder: Path) -> Path:

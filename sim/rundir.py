@@ -448,13 +448,38 @@ def write_network(graph, folder: Path) -> Path:
     by ``indices[indptr[i]:indptr[i + 1]]``.
     """
     path = Path(folder) / NETWORK_FILE
+    arrays = network_arrays(graph)
+    save = np.savez_compressed if arrays["indices"].size <= COMPRESSED_TIES else np.savez
+    save(path, **arrays)
+    return path
+
+
+def network_arrays(graph) -> dict[str, np.ndarray]:
+    """The arrays network.npz holds for ``graph``: ``indptr`` (int64), ``indices`` and,
+    when the graph has them, ``community`` (int32)."""
     arrays = {"indptr": np.asarray(graph.indptr, dtype=np.int64),
               "indices": np.asarray(graph.indices, dtype=np.int32)}
     if getattr(graph, "community", None) is not None:
         arrays["community"] = np.asarray(graph.community, dtype=np.int32)
-    save = np.savez_compressed if arrays["indices"].size <= COMPRESSED_TIES else np.savez
-    save(path, **arrays)
-    return path
+    return arrays
+
+
+def audience_matrix(indptr: np.ndarray, indices: np.ndarray):
+    """Who sees whose shares as a scipy CSR array (row: sharer, column: who sees)."""
+    import scipy.sparse as sp
+
+    n = indptr.size - 1
+    if indices.size < np.iinfo(np.int32).max:      # 32-bit offsets like the indices: scipy keeps
+        indptr = indptr.astype(np.int32)            # the arrays as they are (0.2 s at 10^6 people)
+    return sp.csr_array((np.ones(indices.size, dtype=np.int8), indices, indptr), shape=(n, n))
+
+
+def graph_network(graph):
+    """(audience matrix, communities or None) of a graph in memory: what :func:`read_network`
+    reads back from the network.npz that :func:`write_network` saves of it, without the
+    round trip through the file (0.1 s at 10^6 people)."""
+    arrays = network_arrays(graph)
+    return audience_matrix(arrays["indptr"], arrays["indices"]), arrays.get("community")
 
 
 COMPRESSED_TIES = 1_000_000
@@ -503,8 +528,6 @@ def read_network(folder: Path, limit: int | None = None):
     InputError naming it."""
     import zipfile
 
-    import scipy.sparse as sp
-
     path = Path(folder) / NETWORK_FILE
     if not path.is_file():
         return None, None
@@ -518,7 +541,7 @@ def read_network(folder: Path, limit: int | None = None):
                 or (indices.size and (indices.min() < 0 or indices.max() >= n))
                 or (community is not None and community.size != n)):
             raise ValueError("the audience lists do not fit together")
-        matrix = sp.csr_array((np.ones(indices.size, dtype=np.int8), indices, indptr), shape=(n, n))
+        matrix = audience_matrix(indptr, indices)
     except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as error:
         raise InputError(f"{path}: cannot be read as a network ({error}); run the scenario again") from None
     return matrix, community

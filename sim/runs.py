@@ -104,7 +104,7 @@ def write_run_folder(result: RunResult, folder: Path, force: bool = False, pick_
 def _write_run_folder(result: RunResult, folder: Path, force: bool, pick_free: bool, events_format: str | None) -> dict:
     from . import report
     from .analysis import measure
-    from .rundir import write_network
+    from .rundir import graph_network, write_network
 
     folder = Path(folder)
     if not pick_free:
@@ -116,10 +116,12 @@ def _write_run_folder(result: RunResult, folder: Path, force: bool, pick_free: b
         resolved.population.size = result.log.meta["population"]
         save_scenario(resolved, partial / "scenario.yaml")
         result.log.save(partial, events_format)
+        network = None
         if result.graph is not None:
             write_network(result.graph, partial)
+            network = graph_network(result.graph)       # what the report would read back from the file
         measured = measure(result.log, series=result.series)
-        report.write_report(partial, measured)
+        report.write_report(partial, measured, network)
         record_files(partial)
     result.folder = staging.folder
     return measured.summary

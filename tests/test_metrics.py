@@ -34,6 +34,7 @@ from sim.events import BRAND, EventKind, EventLog, RunLog
 from sim.metrics import (
     MOTIVATIONS,
     EventArrays,
+    by_motivation,
     cascade_forest,
     cascade_summary,
     post_metrics,
@@ -287,6 +288,17 @@ def test_by_motivation(run):
     assert motivation["trendsetter"]["shares"] == 1
     assert motivation["careerist"] == {"people": 1, "reached": 0, "shares": 0, "unfollows": 0,
                                        "follows": 0, "impressions": 0}
+
+
+def test_by_motivation_reads_labels_in_any_case_and_leaves_out_unknown_or_missing_ones(run):
+    before = summarize(run)["by_motivation"]
+    people = run.people.copy()
+    people["motivation"] = pd.array(["ALTRUIST", None, "none", *people["motivation"][3:]], dtype="str")
+    after = by_motivation(RunLog(events=run.events, people=people, posts=run.posts, meta=run.meta))
+    assert after["altruist"] == before["altruist"]
+    assert after["selective"]["people"] == after["passionate"]["people"] == 0
+    assert after["selective"]["shares"] == after["passionate"]["follows"] == 0
+    assert {m: after[m] for m in list(MOTIVATIONS)[3:]} == {m: before[m] for m in list(MOTIVATIONS)[3:]}
 
 
 def test_blinded_counts_unfollow_only_at_or_after_blindness():

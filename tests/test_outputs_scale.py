@@ -106,3 +106,91 @@ def test_a_large_network_is_saved_uncompressed_and_reads_back(tmp_path, monkeypa
         assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
     matrix, _ = rundir.read_network(tmp_path)
     assert matrix.toarray().tolist() == [[0, 1, 1], [1, 0, 0], [0, 0, 0]]
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame({"person": np.arange(4), "motivation": pd.array(["social", "altruist", "social", "none"], dtype="str"),
+                  "employee": [True, False, False, True], "follows_0": np.array([0, 1, 1, 0], dtype=bool)}),
+    pd.DataFrame({"tick": np.array([1, 2], dtype=np.int32), "kind": pd.Categorical(["share", "exposure"]),
+                  "brand": np.array([0, 1], dtype=np.int16)}),
+    pd.DataFrame({"post": [0, 1], "promotional": [0.2, 1e-05]}),                      # decimals: pandas
+    pd.DataFrame({"post": [0, 1], "topic": ["tech, food", 'the "best"']}),          # quotes: pandas
+    pd.DataFrame({"post": [0, 1], "topic": ["", None]}),                            # empty, missing: pandas
+    pd.DataFrame({"person": np.arange(0), "employee": np.zeros(0, dtype=bool)}),
+    pd.DataFrame({"person": pd.array([1, None], dtype="Int64"), "seeded": pd.array([True, None], dtype="boolean")}),
+])
+def test_csv_files_are_written_byte_for_byte_as_pandas_writes_them(frame, tmp_path):
+    events.write_csv(frame, tmp_path / "fast.csv")
+    frame.to_csv(tmp_path / "pandas.csv", index=False)
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+def test_people_and_events_csv_read_back_as_they_were(result, tmp_path):
+    result.log.save(tmp_path, "csv")
+    back = RunLog.load(tmp_path)
+    pd.testing.assert_frame_equal(back.events, result.log.events)
+    pd.testing.assert_frame_equal(back.people, result.log.people, check_dtype=False)
+    assert back.people["employee"].dtype == bool and back.people["follows_0"].dtype == bool
+
+
+def test_follower_distance_is_the_same_whatever_the_pieces(monkeypatch):
+    rng = np.random.default_rng(6)
+    n = 2000
+    matrix = sp.random_array((n, n), density=4 / n, format="csr", rng=rng)
+    followers = rng.choice(n, size=30, replace=False)
+    whole = analysis.follower_distance(matrix, followers)
+    monkeypatch.setattr(analysis, "BFS_PIECE", 7)
+    assert np.isfinite(whole).sum() > n // 2
+    np.testing.assert_array_equal(analysis.follower_distance(matrix, followers), whole)
+
+
+def test_the_report_is_given_the_network_that_network_npz_reads_back_as(result, tmp_path):
+    from sim.rundir import graph_network, read_network
+
+    write_network(result.graph, tmp_path)
+    (matrix, community), (read, read_community) = graph_network(result.graph), read_network(tmp_path)
+    assert matrix.shape == read.shape and matrix.nnz > 0
+    for name in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(matrix, name), getattr(read, name))
+    assert (community is None) == (read_community is None)
+    if community is not None:
+        np.testing.assert_array_equal(community, read_community)
+
+
+def _label_propagation_by_pairs(matrix, seed: int, passes: int = analysis.LABEL_PASSES):
+    """Label propagation written plainly (keys person * n + label decoded by division)."""
+    ties = sp.csr_array(matrix + matrix.T).tocoo()
+    keep = ties.row != ties.col
+    row, col = ties.row[keep].astype(np.int64), ties.col[keep].astype(np.int64)
+    n = matrix.shape[0]
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n, dtype=np.int64)
+    order = np.argsort(row, kind="stable")
+    row, col = row[order], col[order]
+    for made in range(1, passes + 1):
+        key = np.sort(row * n + labels[col])
+        start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        pairs, counts = key[start], np.diff(np.r_[start, key.size])
+        person, label = pairs // n, pairs % n
+        score = counts + rng.random(counts.size)
+        first = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+        top = np.maximum.reduceat(score, first)
+        winner = score == np.repeat(top, np.diff(np.r_[first, person.size]))
+        best = np.full(n, -1, dtype=np.int64)
+        best[person[winner]] = label[winner]
+        update = (rng.random(n) < 0.5) & (best >= 0)
+        changed = int((labels[update] != best[update]).sum())
+        labels[update] = best[update]
+        if changed * 1000 < n:
+            break
+    return labels, made
+
+
+@pytest.mark.parametrize("n", [3000, 70_000], ids=["32-bit keys", "64-bit keys"])
+def test_label_propagation_gives_the_labels_of_the_plain_algorithm(n):
+    rng = np.random.default_rng(7)
+    matrix = sp.random_array((n, n), density=3 / n, format="csr", rng=rng)
+    labels, passes = analysis.label_propagation(matrix, seed=3, passes=12)
+    expected, expected_passes = _label_propagation_by_pairs(matrix, seed=3, passes=12)
+    assert passes == expected_passes and np.unique(labels).size < n
+    np.testing.assert_array_equal(labels, expected)

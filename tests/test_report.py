@@ -15,6 +15,7 @@ from test_metrics import (  # tests/ is on sys.path (rootdir-less tests folder)
 )
 
 from sim.metrics import post_metrics, summarize, timeseries
+from sim import report
 from sim.report import summary_table, write_plots, write_tables
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -74,6 +75,40 @@ def test_write_plots_without_any_reach(tmp_path):
     table = post_metrics(run)
     paths = write_plots(run, summarize(run, table), table, timeseries(run), tmp_path)
     assert all(p.read_bytes()[:8] == PNG_MAGIC for p in paths)
+
+
+def _matplotlib_placed(draw, size=(7.5, 3.6)) -> bytes:
+    """The PNG of ``draw`` with matplotlib's own title placement."""
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size)
+    FigureCanvasAgg(fig)
+    draw(fig)
+    report._fit(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=report.PLOT_DPI)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("foreseen", [True, False], ids=["offset text foreseen", "found after drawing"])
+@pytest.mark.parametrize("values", [[1, 3], [1e7, 3e7], [100_000, 100_003]], ids=["plain", "1e7", "offset"])
+def test_titles_are_placed_as_matplotlib_places_them(values, foreseen, monkeypatch):
+    """Titles kept just above the axes look the same as matplotlib's own placement, also when an
+    offset text ("1e7", "+1e5") at the top of a y axis makes matplotlib lift a wide title, whether
+    that is foreseen before drawing or found after."""
+    if not foreseen:
+        monkeypatch.setattr(report, "_shows_offset_text", lambda fig: False)
+    def draw(fig):
+        left, right = fig.subplots(1, 2)
+        left.plot([0, 1], values)
+        left.set_title("A title as wide as its axes, or nearly")
+        right.plot([0, 1], [2, 1])
+        right.set_title("Another one")
+
+    assert report._png_bytes(draw, (7.5, 3.6)) == _matplotlib_placed(draw)
 
 
 def test_write_tables(measured, tmp_path):
