@@ -67,7 +67,9 @@ def times(x: float) -> str:
 
 
 def change(before: float, after: float) -> str:
-    """How a time or size changed, as a multiple: '5.8x faster' or '1.7x slower'."""
+    """How a time or size changed, as a multiple: '5.8x faster' or '1.7x slower' ('none now' when it is gone)."""
+    if after == 0:
+        return "none now" if before > 0 else "none"
     return f"{before / after:.2g}x faster" if before >= after else f"{after / before:.2g}x slower"
 
 
@@ -145,8 +147,8 @@ def scale(folder: Path) -> str:
         text = (f"At {now['population']:,} people, against the code before the ten-million-people work: "
                 f"writing the run folder {change(before['outputs_seconds'], now['outputs_seconds'])} ({setup_share}), "
                 f"set-up {change(before['setup_seconds'], now['setup_seconds'])} "
-                f"(graph {change(before['graph_seconds'], now['graph_seconds'])}, Person agents "
-                f"{change(before['agents_seconds'], now['agents_seconds'])}), per delivered feed item "
+                f"(graph {change(before['graph_seconds'], now['graph_seconds'])}; Person agents "
+                f"{before['agents_seconds']:.1f} s before, {now['agents_seconds']:.1f} s now: made only when asked for), per delivered feed item "
                 f"{change(before['ns_per_delivered'], now['ns_per_delivered'])} ({before['ns_per_delivered']:.0f} ns "
                 f"to {now['ns_per_delivered']:.0f} ns), peak memory {memory(before['peak_rss_mb'])} to "
                 f"{memory(now['peak_rss_mb'])}.\n")

@@ -44,6 +44,10 @@ def test_no_measured_figure_is_typed_outside_the_blocks():
     assert not typed, f"figures typed outside benchmarks/readme.py's blocks: {typed}"
 
 
+def test_a_part_that_is_gone_is_said_so_not_divided_by_zero():
+    assert readme.change(4.0, 0.0) == "none now" and readme.change(6.0, 2.0) == "3x faster"
+
+
 def test_the_scale_block_quotes_the_saved_ratios(tmp_path):
     """The before/after sentence appears once scale.py has saved both trees (none are saved yet)."""
     row = {"population": 1_000_000, "setup_seconds": 6.0, "graph_seconds": 2.0, "agents_seconds": 4.0,
@@ -55,6 +59,6 @@ def test_the_scale_block_quotes_the_saved_ratios(tmp_path):
     (tmp_path / "scale_1000000.json").write_text(json.dumps(now))
     text = readme.scale(tmp_path)
     for figure in ("writing the run folder 10x faster", "it was 5x the set-up; now 1.5x", "set-up 3x faster",
-                   "graph 1x faster", "Person agents 4x faster", "2x slower (450 ns to 900 ns)", "2.1 GB to 1.2 GB",
+                   "graph 1x faster", "Person agents 4.0 s before, 1.0 s now", "2x slower (450 ns to 900 ns)", "2.1 GB to 1.2 GB",
                    "Not measured yet: run `python benchmarks/scale.py --size 10000000 --save`"):
         assert figure in text, (figure, text)
