@@ -26,9 +26,10 @@ BYTES_PER_PERSON_TOPIC = 9
 """Memory per person and topic while interests are drawn (a float and a flag)."""
 BYTES_PER_GENERATED_TIE = 400
 """Memory per tie while a NetworkX generator builds the graph (dicts of dicts)."""
-BYTES_PER_GROWN_TIE = 60
+BYTES_PER_GROWN_TIE = 45
 """Memory per tie when sim.network grows a large graph with NumPy (both directions in CSR, close and
-professional flags, and the growth's and tie marking's temporary arrays, one at a time)."""
+professional flags, and the growth's and tie marking's temporary arrays, one at a time; with
+BYTES_PER_PERSON, 10^7 people for 2 days peak at 4.0 GB: benchmarks/results/scale_10000000.json)."""
 BYTES_PER_FILE_BYTE = 12
 """Memory per byte of an edge-list file while it is read (about 8 bytes a line)."""
 BYTES_PER_PERSON_BRAND = 22
