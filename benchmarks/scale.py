@@ -68,7 +68,7 @@ def peak_rss_mb() -> float:
     return int(re.search(r"VmHWM:\s+(\d+) kB", Path("/proc/self/status").read_text()).group(1)) / 1024
 
 
-def measure(size: int, days: float) -> dict:
+def measure(size: int, days: float, tree: Path = ROOT) -> dict:
     import numpy as np
 
     import sim.model as model_module
@@ -117,8 +117,9 @@ def measure(size: int, days: float) -> dict:
 
     feed.Feed.deliver = counted
     scenario = scenario_of(size, days)
-    cost = optional("sim.cost")
-    estimate = cost.memory_needed(scenario) / 2**20 if hasattr(cost, "memory_needed") else None
+    cost = optional("sim.cost")        # only the timed tree's own estimate (older trees have none)
+    ours = cost is not None and Path(cost.__file__).resolve().is_relative_to(tree.resolve())
+    estimate = cost.memory_needed(scenario) / 2**20 if ours else None
     built = []
     original_init = model_module.SharingModel.__init__
 
@@ -156,7 +157,7 @@ def main() -> None:
                         "(scale_<size>_before.json for another --tree: the 'before' of README's ratios)")
     args = parser.parse_args()
     sys.path.insert(0, str(args.tree.resolve()))
-    row = measure(args.size, args.days)
+    row = measure(args.size, args.days, args.tree)
     row["tree"] = str(args.tree)
     row["when"] = time.strftime("%Y-%m-%d %H:%M")
     print(json.dumps(row))

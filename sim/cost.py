@@ -29,7 +29,7 @@ BYTES_PER_GENERATED_TIE = 400
 BYTES_PER_GROWN_TIE = 45
 """Memory per tie when sim.network grows a large graph with NumPy (both directions in CSR, close and
 professional flags, and the growth's and tie marking's temporary arrays, one at a time; with
-BYTES_PER_PERSON, 10^7 people for 2 days peak at 4.0 GB: benchmarks/results/scale_10000000.json)."""
+BYTES_PER_PERSON, 10^7 people for 2 days peak at 3.9 GB: benchmarks/results/scale_10000000.json)."""
 BYTES_PER_FILE_BYTE = 12
 """Memory per byte of an edge-list file while it is read (about 8 bytes a line)."""
 BYTES_PER_PERSON_BRAND = 22

@@ -82,8 +82,7 @@ class Feed:
         self._base = 0           # item number of the store's first slot
         self._end = 0            # item number the next delivery gets
         self._alive = 0
-        self._latest = -np.inf   # latest arrival ever delivered (hours)
-        self._deliveries: list[list] = []    # [first item, end, earliest, latest arrival, alive, posts]
+        self._deliveries: list[list] = []    # [first item, end, earliest arrival, alive, posts]
 
     def __len__(self) -> int:
         return self._alive
@@ -106,12 +105,10 @@ class Feed:
         for name, value in values.items():
             self._columns[name][at:at + n] = value
         items = np.arange(self._end, self._end + n, dtype=np.int64)
-        arrival = values["arrival"]
-        self._deliveries.append([self._end, self._end + n, float(arrival.min()), float(arrival.max()), n,
+        self._deliveries.append([self._end, self._end + n, float(values["arrival"].min()), n,
                                  [int(post)] if np.ndim(post) == 0 else distinct(values["post"])])
         self._end += n
         self._alive += n
-        self._latest = max(self._latest, float(arrival.max()))
         self._append(person.astype(np.int64), items)
 
     def _reserve(self, n: int, people: int) -> None:
@@ -193,7 +190,7 @@ class Feed:
         starts = np.array([d[0] for d in self._deliveries], dtype=np.int64)
         counts = np.bincount(np.searchsorted(starts, items, side="right") - 1, minlength=starts.size)
         for delivery, count in zip(self._deliveries, counts.tolist()):
-            delivery[4] -= count
+            delivery[3] -= count
 
     def has_waiting(self, people: np.ndarray) -> np.ndarray:
         """Whether each of ``people`` has an item waiting."""
@@ -229,7 +226,7 @@ class Feed:
     def forget_older_than(self, time: float) -> None:
         """Drop items that arrived before ``time`` hours (buried beyond reach)."""
         old = []
-        for first, end, earliest, _, alive, _ in self._deliveries:
+        for first, end, earliest, alive, _ in self._deliveries:
             if earliest < time and alive:
                 items = np.arange(first, end, dtype=np.int64)
                 keep = self._column("alive", items) & (self._column("arrival", items) < time)
@@ -242,12 +239,12 @@ class Feed:
                 items, owner = self._chains(people)
                 alive = self._column("alive", items)
                 self._rechain(people, items[alive][np.argsort(owner[alive], kind="stable")])
-        while self._deliveries and self._deliveries[0][4] == 0:
+        while self._deliveries and self._deliveries[0][3] == 0:
             self._deliveries.pop(0)
 
     def posts_waiting(self) -> set[int]:
         """The posts that some feed still holds (or may: a delivery counts until all of it is gone)."""
-        return {int(p) for delivery in self._deliveries if delivery[4] for p in delivery[5]}
+        return {int(p) for delivery in self._deliveries if delivery[3] for p in delivery[4]}
 
 
 @dataclass(frozen=True)
