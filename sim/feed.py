@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from scipy import special
 
@@ -68,9 +69,12 @@ class Feed:
     Items are kept in the order they were delivered, each person's chained
     together (``head``/``tail`` per person, ``next`` per item), so a session
     touches only its reader's items: a tick's cost follows the people active
-    in it, not everything waiting. Items a session takes or a forget drops
-    are marked dead and their space reclaimed once their delivery is older
-    than anything kept. A session gets its reader's items in delivery order.
+    in it, not everything waiting. The walks along the chains are compiled
+    loops (:func:`_chain`, :func:`_take`, :func:`_unlink_gone`): each item is
+    touched once when delivered and once when shown or forgotten. Items a
+    session takes or a forget drops are marked gone and their space
+    reclaimed once their delivery is older than anything kept. A session
+    gets its readers' items reader by reader, each reader's in delivery order.
     """
 
     def __init__(self, people: int = 0) -> None:
@@ -96,20 +100,20 @@ class Feed:
         n = person.size
         if n == 0:
             return
-        values = {"person": person, "post": np.broadcast_to(np.asarray(post, np.int32), (n,)),
-                  "source": np.broadcast_to(np.asarray(source, np.int32), (n,)),
-                  "arrival": np.broadcast_to(np.asarray(arrival, np.float64), (n,)),
-                  "next": np.full(n, -1, np.int64), "alive": np.ones(n, bool)}
         self._reserve(n, int(person.max()) + 1)
-        at = self._end - self._base
-        for name, value in values.items():
-            self._columns[name][at:at + n] = value
-        items = np.arange(self._end, self._end + n, dtype=np.int64)
-        self._deliveries.append([self._end, self._end + n, float(values["arrival"].min()), n,
-                                 [int(post)] if np.ndim(post) == 0 else distinct(values["post"])])
+        at = slice(self._end - self._base, self._end - self._base + n)
+        columns = self._columns
+        columns["person"][at] = person
+        columns["post"][at] = post
+        columns["source"][at] = source
+        columns["arrival"][at] = arrival
+        columns["alive"][at] = True
+        earliest = float(np.min(arrival))
+        posts = [int(post)] if np.ndim(post) == 0 else distinct(np.asarray(post, np.int32))
+        self._deliveries.append([self._end, self._end + n, earliest, n, posts])
+        _chain(self._head, self._tail, columns["next"], person, self._end, self._base)
         self._end += n
         self._alive += n
-        self._append(person.astype(np.int64), items)
 
     def _reserve(self, n: int, people: int) -> None:
         """Room for ``n`` more items and for people up to ``people - 1``."""
@@ -121,7 +125,7 @@ class Feed:
         capacity = self._columns["person"].size
         if used + n <= capacity:
             return
-        first = self._deliveries[0][0] if self._deliveries else self._end   # older slots are all dead
+        first = self._deliveries[0][0] if self._deliveries else self._end   # older slots are all gone
         keep = slice(first - self._base, used)
         live = keep.stop - keep.start
         size = capacity if live + n <= capacity else max(2 * (live + n), 1024)   # slide, or grow
@@ -131,61 +135,10 @@ class Feed:
             self._columns[name] = moved
         self._base = first
 
-    def _append(self, person: np.ndarray, items: np.ndarray) -> None:
-        """Chain ``items`` onto the end of their people's lists (each person's in delivery order)."""
-        nxt = self._columns["next"]
-        if person.size > 1 and np.all(person[1:] > person[:-1]):   # a post to distinct people, in order
-            people, starts, ends = person, items, items
-        else:
-            order = np.argsort(person, kind="stable")
-            person, items = person[order], items[order]
-            last = np.ones(person.size, dtype=bool)
-            last[:-1] = person[1:] != person[:-1]
-            first = np.ones(person.size, dtype=bool)
-            first[1:] = last[:-1]
-            inner = ~last
-            nxt[items[inner] - self._base] = items[1:][inner[:-1]]
-            people, starts, ends = person[first], items[first], items[last]
-        tails = self._tail[people]
-        has = tails >= 0
-        nxt[tails[has] - self._base] = starts[has]
-        self._head[people[~has]] = starts[~has]
-        self._tail[people] = ends
-
-    def _chains(self, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every waiting item of ``people`` (distinct) and its owner's position in ``people``.
-
-        Items come rank by rank along the chains (everyone's first item,
-        then everyone's second...), so each person's items are in delivery order.
-        """
-        found, owners = [], []
-        current = self._head[people]
-        owner = np.flatnonzero(current >= 0)
-        current = current[owner]
-        nxt = self._columns["next"]
-        while current.size:
-            found.append(current)
-            owners.append(owner)
-            current = nxt[current - self._base]
-            more = current >= 0
-            current, owner = current[more], owner[more]
-        if not found:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        return np.concatenate(found), np.concatenate(owners)
-
-    def _rechain(self, people: np.ndarray, kept: np.ndarray) -> None:
-        """Make ``kept`` (each person's in delivery order) the whole lists of ``people``."""
-        self._head[people] = -1
-        self._tail[people] = -1
-        if kept.size:
-            self._columns["next"][kept - self._base] = -1
-            self._append(self._column("person", kept).astype(np.int64), kept)
-
-    def _drop(self, items: np.ndarray) -> None:
-        """Mark ``items`` gone and count them off their deliveries."""
+    def _count_gone(self, items: np.ndarray) -> None:
+        """Count ``items`` (just marked gone) off the store and off their deliveries."""
         if items.size == 0:
             return
-        self._columns["alive"][items - self._base] = False
         self._alive -= items.size
         starts = np.array([d[0] for d in self._deliveries], dtype=np.int64)
         counts = np.bincount(np.searchsorted(starts, items, side="right") - 1, minlength=starts.size)
@@ -204,24 +157,31 @@ class Feed:
         """Remove and return the items a session shows: those that arrived before it.
 
         ``readers`` are the people who read now (distinct), ``session_at``
-        when (hours, one per reader). The items' ``reader`` is their
-        reader's position in ``readers``. Items a session shows but the
-        person does not read are gone: nobody scrolls back to them.
+        when (hours, one per reader). The items come reader by reader, each
+        reader's in delivery order; their ``reader`` is their reader's
+        position in ``readers``. Items a session shows but the person does
+        not read are gone: nobody scrolls back to them.
         """
         readers = np.asarray(readers, dtype=np.int64)
+        session_at = np.asarray(session_at, dtype=np.float64)
         known = readers < self._head.size
         if not known.all():
-            readers, session_at = readers[known], np.asarray(session_at)[known]
-        items, reader = self._chains(readers)
-        arrival = self._column("arrival", items)
-        shown = arrival <= session_at[reader]
-        taken, kept = items[shown], items[~shown]
-        if kept.size:
-            kept = kept[np.argsort(reader[~shown], kind="stable")]     # per person, in delivery order
-        self._rechain(readers, kept)
-        self._drop(taken)
-        return Items(self._column("person", taken), self._column("post", taken), self._column("source", taken),
-                     arrival[shown], reader[shown])
+            readers, session_at = readers[known], session_at[known]
+            positions = np.flatnonzero(known)
+        else:
+            positions = None
+        columns = self._columns
+        taken = np.empty(self._alive, dtype=np.int64)
+        reader = np.empty(self._alive, dtype=np.int64)
+        count = _take(self._head, self._tail, columns["next"], columns["arrival"], columns["alive"],
+                      readers, session_at, self._base, taken, reader)
+        taken, reader = taken[:count], reader[:count]
+        if positions is not None:
+            reader = positions[reader]
+        self._count_gone(taken)
+        slots = taken - self._base
+        return Items(columns["person"][slots], columns["post"][slots], columns["source"][slots],
+                     columns["arrival"][slots], reader)
 
     def forget_older_than(self, time: float) -> None:
         """Drop items that arrived before ``time`` hours (buried beyond reach)."""
@@ -234,17 +194,81 @@ class Feed:
         if old:
             old = np.concatenate(old)
             if old.size:
-                people = distinct(self._column("person", old)).astype(np.int64)
-                self._drop(old)
-                items, owner = self._chains(people)
-                alive = self._column("alive", items)
-                self._rechain(people, items[alive][np.argsort(owner[alive], kind="stable")])
+                self._columns["alive"][old - self._base] = False
+                self._count_gone(old)
+                owners = self._column("person", old).astype(np.int64)
+                _unlink_gone(self._head, self._tail, self._columns["next"], self._columns["alive"], owners,
+                             self._base)
         while self._deliveries and self._deliveries[0][3] == 0:
             self._deliveries.pop(0)
 
     def posts_waiting(self) -> set[int]:
         """The posts that some feed still holds (or may: a delivery counts until all of it is gone)."""
         return {int(p) for delivery in self._deliveries if delivery[3] for p in delivery[4]}
+
+
+@numba.njit("void(int64[:], int64[:], int64[:], int32[:], int64, int64)", cache=True)
+def _chain(head, tail, nxt, person, first_item, base):
+    """Chain the items ``first_item, first_item + 1, ...`` (one per ``person``) onto the ends of their lists."""
+    for i in range(person.size):
+        p, item = person[i], first_item + i
+        nxt[item - base] = -1
+        if tail[p] >= 0:
+            nxt[tail[p] - base] = item
+        else:
+            head[p] = item
+        tail[p] = item
+
+
+@numba.njit("int64(int64[:], int64[:], int64[:], float64[:], boolean[:], int64[:], float64[:], int64, "
+            "int64[:], int64[:])", cache=True)
+def _take(head, tail, nxt, arrival, alive, readers, session_at, base, taken, reader):
+    """Walk each reader's list once: items that arrived by their session are taken (marked gone, and
+    written to ``taken`` with the reader's position in ``reader``); the rest stay, in order. Returns
+    how many were taken."""
+    count = 0
+    for j in range(readers.size):
+        p = readers[j]
+        item, kept = head[p], -1
+        head[p] = -1
+        while item >= 0:
+            following = nxt[item - base]
+            if arrival[item - base] <= session_at[j]:
+                taken[count] = item
+                reader[count] = j
+                count += 1
+                alive[item - base] = False
+            else:
+                if kept >= 0:
+                    nxt[kept - base] = item
+                else:
+                    head[p] = item
+                kept = item
+            item = following
+        if kept >= 0:
+            nxt[kept - base] = -1
+        tail[p] = kept
+    return count
+
+
+@numba.njit("void(int64[:], int64[:], int64[:], boolean[:], int64[:], int64)", cache=True)
+def _unlink_gone(head, tail, nxt, alive, people, base):
+    """Take the items marked gone out of the lists of ``people`` (a person may come more than once)."""
+    for p in people:
+        item, kept = head[p], -1
+        head[p] = -1
+        while item >= 0:
+            following = nxt[item - base]
+            if alive[item - base]:
+                if kept >= 0:
+                    nxt[kept - base] = item
+                else:
+                    head[p] = item
+                kept = item
+            item = following
+        if kept >= 0:
+            nxt[kept - base] = -1
+        tail[p] = kept
 
 
 @dataclass(frozen=True)
@@ -353,8 +377,22 @@ def _exp1_of_log(log_x: np.ndarray) -> np.ndarray:
     return np.where(log_x < _LOG_X0, -np.euler_gamma - log_x, value)
 
 
+BURIED = 1e-12
+"""Below this chance of being read (counting the background alone), an item is taken as unread."""
+
 _STEPS_PER_ITEM = 64
 _fewer_than: dict[int, np.ndarray] = {}
+
+
+def _chance_table(span: int) -> np.ndarray:
+    """P(Poisson(k / 64) < span) for k = 0, 1, ... up to where it is below 1e-20 (then 0), made once per span."""
+    table = _fewer_than.get(span)
+    if table is None:
+        top = span + 12.0 * math.sqrt(span) + 30.0
+        table = special.pdtr(span - 1, np.arange(int(top * _STEPS_PER_ITEM) + 2) / _STEPS_PER_ITEM)
+        table[-1] = 0.0
+        _fewer_than[span] = table
+    return table
 
 
 def chance_fewer_than(span: int, expected: np.ndarray) -> np.ndarray:
@@ -365,12 +403,7 @@ def chance_fewer_than(span: int, expected: np.ndarray) -> np.ndarray:
     larger spans) up to where the chance is below 1e-20;
     scipy.special.pdtr makes the table.
     """
-    table = _fewer_than.get(span)
-    if table is None:
-        top = span + 12.0 * math.sqrt(span) + 30.0
-        table = special.pdtr(span - 1, np.arange(int(top * _STEPS_PER_ITEM) + 2) / _STEPS_PER_ITEM)
-        table[-1] = 0.0
-        _fewer_than[span] = table
+    table = _chance_table(span)
     position = np.minimum(np.asarray(expected, dtype=float) * _STEPS_PER_ITEM, table.size - 1.0)
     step = np.minimum(position.astype(np.int64), table.size - 2)
     return table[step] + (position - step) * (table[step + 1] - table[step])
@@ -393,63 +426,152 @@ def read_session(items: Items, at: np.ndarray, since: np.ndarray, attention_span
     more). ``score`` is per item; ``at`` (the session, hours), ``since``
     (the previous session, hours), ``attention_span`` and ``rate``
     (background items per hour) are per reader, looked up by ``items.reader``.
+
+    The per-item arithmetic and the walk along each session's items are
+    compiled (:func:`_rank_sessions`, :func:`_read_ranked`); the draws come
+    from ``rng``, uniforms for the lone items first, then the nested Poisson draws.
     """
     n = len(items)
     if n == 0:
         return np.zeros(0, dtype=bool)
-    reader = items.reader
-    arrived = background.weighted_hours(items.arrival)
-    age = np.maximum(background.weighted_hours(at)[reader] - arrived, 0.0)
-    unseen = np.maximum(arrived - background.weighted_hours(since)[reader], 0.0)
-    expected = background_above(age, unseen, score, rate[reader], ranking)
-    span = attention_span[reader]
-    spans = distinct(span)
-    if spans.size == 1:                    # one attention span for all: no masks
-        chance = chance_fewer_than(int(spans[0]), expected)
-    else:
-        chance = np.empty(n)
-        for value in spans.tolist():
-            mine = span == value
-            chance[mine] = chance_fewer_than(value, expected[mine])
-
-    # An item that would be buried even as its session's only brand item is
-    # buried (at most 1e-12 wrong): no draw, and it cannot push others down.
-    hopeful = np.flatnonzero(chance > BURIED)
-    read = np.zeros(n, dtype=bool)
-    owner = reader[hopeful]
-    by_reader = np.argsort(owner, kind="stable")
-    grouped = owner[by_reader]
-    alone = np.ones(hopeful.size, dtype=bool)      # the session's only brand item with a chance
-    same = grouped[1:] == grouped[:-1]
-    alone[by_reader[1:][same]] = False
-    alone[by_reader[:-1][same]] = False
-    single = hopeful[alone]
-    read[single] = rng.random(single.size) < chance[single]
-    several = hopeful[~alone]
-    if several.size:
-        read[several] = _read_nested(reader[several], expected[several], items.arrival[several],
-                                     span[several], rng)
-    return read
+    reader = _array(items.reader, np.int64)
+    order = None
+    if n > 1 and np.any(reader[1:] < reader[:-1]):      # the kernels walk sessions one after another
+        order = np.argsort(reader, kind="stable")
+    pick = (lambda values: values) if order is None else (lambda values: values[order])
+    span = _array(attention_span, np.int64)
+    spans = distinct(span[distinct(reader)])
+    table_of = np.zeros(int(spans.max()) + 1, dtype=np.int64)
+    table_of[spans] = np.arange(spans.size)
+    tables = [_chance_table(int(s)) for s in spans.tolist()]
+    width = max(t.size for t in tables)
+    chance_tables = np.zeros((spans.size, width))
+    for row, table in enumerate(tables):
+        chance_tables[row, :table.size] = table
+    sizes = np.array([t.size for t in tables], dtype=np.int64)
+    start, end = background.active_hours
+    chronological = ranking.kind == "chronological"
+    expected, chance, single, nested, steps = _rank_sessions(
+        pick(reader), pick(_array(items.arrival, np.float64)), pick(_array(score, np.float64)),
+        _array(at, np.float64), _array(since, np.float64), span, _array(rate, np.float64), table_of, chance_tables, sizes,
+        float(start), float(end), float(background.at_night), chronological, ranking.time_scale,
+        _EXP1, _EXP1_SLOPE)
+    draw = rng.random(single.size)
+    arrived = rng.poisson(steps) if steps.size else np.zeros(0, dtype=np.int64)
+    read = _read_ranked(n, single, chance, draw, nested, arrived, pick(reader), span)
+    if order is None:
+        return read
+    unsorted = np.empty(n, dtype=bool)
+    unsorted[order] = read
+    return unsorted
 
 
-BURIED = 1e-12
-"""Below this chance of being read (counting the background alone), an item is taken as unread."""
+def _array(values, dtype) -> np.ndarray:
+    """``values`` as the kernels take them: that dtype, writable, in one block (copied only if not)."""
+    return np.require(values, dtype=dtype, requirements=("C", "W"))
 
 
-def _read_nested(reader: np.ndarray, expected: np.ndarray, arrival: np.ndarray, span: np.ndarray,
-                 rng: np.random.Generator) -> np.ndarray:
-    """Sessions of several brand items: each item's rank, background drawn nested along the ranking."""
+@numba.njit(cache=True)
+def _weighted_hours(time, start, end, at_night):
+    """:meth:`Background.weighted_hours` of one moment (hours)."""
+    day = math.floor(time * (1.0 / 24.0))
+    awake_today = min(max(time - 24.0 * day - start, 0.0), end - start)
+    return at_night * time + (1.0 - at_night) * (day * (end - start) + awake_today)
+
+
+@numba.njit(cache=True)
+def _exp1_at(log_x, exp1, slope):
+    """:func:`_exp1_of_log` of one value."""
+    if log_x < _LOG_X0:
+        return -0.5772156649015329 - log_x
+    position = (min(log_x, _LOG_X1) - _LOG_X0) * _PER_UNIT
+    step = int(position)
+    return exp1[step] + (position - step) * slope[step]
+
+
+@numba.njit("Tuple((float64[:], float64[:], int64[:], int64[:], float64[:]))(int64[:], float64[:], float64[:], "
+            "float64[:], float64[:], int64[:], float64[:], int64[:], float64[:, :], int64[:], float64, float64, "
+            "float64, boolean, float64, float64[:], float64[:])", cache=True)
+def _rank_sessions(reader, arrival, score, at, since, span, rate, table_of, chance_tables, sizes,
+                   start, end, at_night, chronological, tau, exp1, slope):
+    """Per item (items grouped by reader): the expected background above it and its chance of being
+    read alone; which items are their session's only hopeful one (``single``); and, for sessions of
+    several, the hopeful items in ranking order (``nested``, best first; ties: newest first) with the
+    Poisson mean of the background between each and the one above (``steps``)."""
     n = reader.size
-    order = np.lexsort((expected - 1e-9 * arrival, reader))    # ties: newest first
-    reader, expected, span = reader[order], expected[order], span[order]
-    first = np.ones(n, dtype=bool)
-    first[1:] = reader[1:] != reader[:-1]
-    group_start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-    step = np.where(first, expected, expected - np.roll(expected, 1))
-    arrived = rng.poisson(np.maximum(step, 0.0))
-    total = np.cumsum(arrived)
-    above = total - total[group_start] + arrived[group_start]
-    rank = (np.arange(n) - group_start) + above
-    read = np.empty(n, dtype=bool)
-    read[order] = rank < span
+    expected = np.empty(n)
+    chance = np.empty(n)
+    for i in range(n):
+        j = reader[i]
+        arrived = _weighted_hours(arrival[i], start, end, at_night)
+        age = max(_weighted_hours(at[j], start, end, at_night) - arrived, 0.0)
+        if chronological:
+            above = rate[j] * age / score[i]
+        else:
+            unseen = max(arrived - _weighted_hours(since[j], start, end, at_night), 0.0)
+            log_score = math.log(score[i])
+            above = rate[j] * tau * (_exp1_at(log_score - age / tau, exp1, slope)
+                                     - _exp1_at(log_score + unseen / tau, exp1, slope))
+        expected[i] = above
+        table = table_of[span[j]]
+        size = sizes[table]
+        position = min(above * _STEPS_PER_ITEM, size - 1.0)
+        step = min(int(position), size - 2)
+        low = chance_tables[table, step]
+        chance[i] = low + (position - step) * (chance_tables[table, step + 1] - low)
+    single = np.empty(n, dtype=np.int64)
+    nested = np.empty(n, dtype=np.int64)
+    steps = np.empty(n)
+    singles = 0
+    several = 0
+    first = 0
+    while first < n:
+        last = first
+        while last < n and reader[last] == reader[first]:
+            last += 1
+        hopeful = 0
+        for i in range(first, last):
+            if chance[i] > BURIED:
+                nested[several + hopeful] = i
+                hopeful += 1
+        if hopeful == 1:
+            single[singles] = nested[several]
+            singles += 1
+        elif hopeful > 1:
+            group = nested[several:several + hopeful]          # insertion sort: sessions hold few items
+            for a in range(1, hopeful):
+                item = group[a]
+                key = expected[item] - 1e-9 * arrival[item]
+                b = a - 1
+                while b >= 0 and expected[group[b]] - 1e-9 * arrival[group[b]] > key:
+                    group[b + 1] = group[b]
+                    b -= 1
+                group[b + 1] = item
+            previous = 0.0
+            for a in range(hopeful):
+                steps[several + a] = max(expected[group[a]] - previous, 0.0)
+                previous = expected[group[a]]
+            several += hopeful
+        first = last
+    return expected, chance, single[:singles], nested[:several], steps[:several]
+
+
+@numba.njit("boolean[:](int64, int64[:], float64[:], float64[:], int64[:], int64[:], int64[:], int64[:])",
+            cache=True)
+def _read_ranked(n, single, chance, draw, nested, arrived, reader, span):
+    """Which items are read: a lone hopeful item when its draw falls below its chance; an item of a
+    session of several when its rank (items above it, brand and background) is below the span."""
+    read = np.zeros(n, dtype=np.bool_)
+    for k in range(single.size):
+        read[single[k]] = draw[k] < chance[single[k]]
+    a = 0
+    while a < nested.size:
+        session = reader[nested[a]]
+        above = 0
+        position = 0
+        while a < nested.size and reader[nested[a]] == session:
+            above += arrived[a]
+            read[nested[a]] = position + above < span[session]
+            position += 1
+            a += 1
     return read
