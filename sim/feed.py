@@ -63,44 +63,74 @@ class Items:
                      for f in ("person", "post", "source", "arrival")))
 
 
+BROADCAST_SLOTS = 64
+"""Brand posts a feed keeps as broadcasts at once (one bit each per person); more wait as single items."""
+
+
 class Feed:
     """The brand items waiting, unread, in everyone's feeds.
 
-    Items are kept in the order they were delivered, each person's chained
-    together (``head``/``tail`` per person, ``next`` per item), so a session
-    touches only its reader's items: a tick's cost follows the people active
-    in it, not everything waiting. The walks along the chains are compiled
-    loops (:func:`_chain`, :func:`_take`, :func:`_unlink_gone`): each item is
-    touched once when delivered and once when shown or forgotten. Items a
-    session takes or a forget drops are marked gone and their space
-    reclaimed once their delivery is older than anything kept. A session
-    gets its readers' items reader by reader, each reader's in delivery order.
+    Two stores, both touched only by the people active in a tick:
+
+    * **broadcasts**: a brand's post to its audience (one post, one source,
+      one arrival, many distinct people) is kept once, with one bit per
+      person saying that it waits in their feed (up to
+      :data:`BROADCAST_SLOTS` posts at a time);
+    * **single items** (friends' shares, and anything else): kept in the
+      order they were delivered, each person's chained together
+      (``head``/``tail`` per person, ``next`` per item).
+
+    A session walks its reader's bits and chain once (compiled loops:
+    :func:`_take`). Single items a session takes or a forget drops are
+    marked gone and their space reclaimed once their delivery is older
+    than anything kept. A session gets its readers' items reader by reader
+    (broadcasts in delivery order, then single items in delivery order);
+    the order within a session does not matter to :func:`read_session`,
+    which ranks them.
     """
 
     def __init__(self, people: int = 0) -> None:
-        self._head = np.full(people, -1, dtype=np.int64)     # per person: first waiting item
-        self._tail = np.full(people, -1, dtype=np.int64)     # per person: last waiting item
+        self._head = np.full(people, -1, dtype=np.int64)     # per person: first waiting single item
+        self._tail = np.full(people, -1, dtype=np.int64)     # per person: last waiting single item
+        self._pending = np.zeros(people, dtype=np.uint64)    # per person: the broadcasts waiting (bits)
         self._columns = {"person": np.empty(0, np.int32), "post": np.empty(0, np.int32),
                          "source": np.empty(0, np.int32), "arrival": np.empty(0),
                          "next": np.empty(0, np.int64), "alive": np.empty(0, bool)}
         self._base = 0           # item number of the store's first slot
         self._end = 0            # item number the next delivery gets
-        self._alive = 0
+        self._alive = 0          # single items waiting
         self._deliveries: list[list] = []    # [first item, end, earliest arrival, alive, posts]
+        # broadcasts, per slot: post, source, arrival (hours), people still waiting, audience (sorted)
+        self._slot_post = np.zeros(BROADCAST_SLOTS, np.int32)
+        self._slot_source = np.zeros(BROADCAST_SLOTS, np.int32)
+        self._slot_arrival = np.zeros(BROADCAST_SLOTS)
+        self._slot_waiting = np.zeros(BROADCAST_SLOTS, np.int64)
+        self._slot_audience: dict[int, np.ndarray] = {}
+        self._slot_order: list[int] = []     # slots in use, in delivery order
 
     def __len__(self) -> int:
-        return self._alive
+        return self._alive + int(self._slot_waiting.sum())
 
     def _column(self, name: str, items: np.ndarray) -> np.ndarray:
         return self._columns[name][items - self._base]
 
     def deliver(self, person, post: int | np.ndarray, source: int | np.ndarray, arrival) -> None:
-        """Put a post into the feeds of ``person`` (an array), from ``source``, at ``arrival`` hours."""
+        """Put a post into the feeds of ``person`` (an array), from ``source``, at ``arrival`` hours.
+
+        One post from one source at one moment to distinct people in
+        increasing order (a brand's post to its audience) is kept as a
+        broadcast while a slot is free; anything else as single items.
+        """
         person = np.asarray(person, dtype=np.int32)
         n = person.size
         if n == 0:
             return
-        self._reserve(n, int(person.max()) + 1)
+        self._grow_people(int(person[-1] if n == 1 else person.max()) + 1)
+        one = np.ndim(post) == 0 and np.ndim(source) == 0 and np.ndim(arrival) == 0
+        if one and len(self._slot_order) < BROADCAST_SLOTS and (n == 1 or np.all(person[1:] > person[:-1])):
+            self._broadcast(person, int(post), int(source), float(arrival))
+            return
+        self._reserve(n)
         at = slice(self._end - self._base, self._end - self._base + n)
         columns = self._columns
         columns["person"][at] = person
@@ -115,12 +145,26 @@ class Feed:
         self._end += n
         self._alive += n
 
-    def _reserve(self, n: int, people: int) -> None:
-        """Room for ``n`` more items and for people up to ``people - 1``."""
+    def _broadcast(self, audience: np.ndarray, post: int, source: int, arrival: float) -> None:
+        """Keep a post to ``audience`` (distinct, increasing) once, with a bit per person."""
+        used = set(self._slot_order)
+        slot = next(s for s in range(BROADCAST_SLOTS) if s not in used)
+        self._slot_post[slot], self._slot_source[slot], self._slot_arrival[slot] = post, source, arrival
+        self._slot_waiting[slot] = audience.size
+        self._slot_audience[slot] = audience
+        self._slot_order.append(slot)
+        self._pending[audience] |= np.uint64(1) << np.uint64(slot)
+
+    def _grow_people(self, people: int) -> None:
+        """Room for people up to ``people - 1``."""
         if people > self._head.size:
             grow = max(people, 2 * self._head.size) - self._head.size
             self._head = np.concatenate([self._head, np.full(grow, -1, np.int64)])
             self._tail = np.concatenate([self._tail, np.full(grow, -1, np.int64)])
+            self._pending = np.concatenate([self._pending, np.zeros(grow, np.uint64)])
+
+    def _reserve(self, n: int) -> None:
+        """Room for ``n`` more single items."""
         used = self._end - self._base
         capacity = self._columns["person"].size
         if used + n <= capacity:
@@ -136,7 +180,7 @@ class Feed:
         self._base = first
 
     def _count_gone(self, items: np.ndarray) -> None:
-        """Count ``items`` (just marked gone) off the store and off their deliveries."""
+        """Count single ``items`` (just marked gone) off the store and off their deliveries."""
         if items.size == 0:
             return
         self._alive -= items.size
@@ -145,22 +189,27 @@ class Feed:
         for delivery, count in zip(self._deliveries, counts.tolist()):
             delivery[3] -= count
 
+    def _free(self, slot: int) -> None:
+        self._slot_order.remove(slot)
+        self._slot_waiting[slot] = 0
+        del self._slot_audience[slot]
+
     def has_waiting(self, people: np.ndarray) -> np.ndarray:
         """Whether each of ``people`` has an item waiting."""
         people = np.asarray(people, dtype=np.int64)
         waiting = np.zeros(people.size, dtype=bool)
         known = people < self._head.size
-        waiting[known] = self._head[people[known]] >= 0
+        waiting[known] = (self._head[people[known]] >= 0) | (self._pending[people[known]] != 0)
         return waiting
 
     def take_session(self, readers: np.ndarray, session_at: np.ndarray) -> Items:
         """Remove and return the items a session shows: those that arrived before it.
 
         ``readers`` are the people who read now (distinct), ``session_at``
-        when (hours, one per reader). The items come reader by reader, each
-        reader's in delivery order; their ``reader`` is their reader's
-        position in ``readers``. Items a session shows but the person does
-        not read are gone: nobody scrolls back to them.
+        when (hours, one per reader). The items come reader by reader; their
+        ``reader`` is their reader's position in ``readers``. Items a
+        session shows but the person does not read are gone: nobody scrolls
+        back to them.
         """
         readers = np.asarray(readers, dtype=np.int64)
         session_at = np.asarray(session_at, dtype=np.float64)
@@ -171,17 +220,24 @@ class Feed:
         else:
             positions = None
         columns = self._columns
-        taken = np.empty(self._alive, dtype=np.int64)
-        reader = np.empty(self._alive, dtype=np.int64)
-        count = _take(self._head, self._tail, columns["next"], columns["arrival"], columns["alive"],
-                      readers, session_at, self._base, taken, reader)
-        taken, reader = taken[:count], reader[:count]
-        if positions is not None:
-            reader = positions[reader]
-        self._count_gone(taken)
-        slots = taken - self._base
-        return Items(columns["person"][slots], columns["post"][slots], columns["source"][slots],
-                     columns["arrival"][slots], reader)
+        room = len(self)
+        person, post, source = (np.empty(room, dtype=np.int32) for _ in range(3))
+        arrival = np.empty(room)
+        reader = np.empty(room, dtype=np.int64)
+        singles = np.empty(self._alive, dtype=np.int64)
+        taken_from_slot = np.zeros(BROADCAST_SLOTS, dtype=np.int64)
+        count, single = _take(self._head, self._tail, columns["next"], columns["person"], columns["post"],
+                              columns["source"], columns["arrival"], columns["alive"], self._base,
+                              self._pending, np.array(self._slot_order, dtype=np.int64), self._slot_post,
+                              self._slot_source, self._slot_arrival, readers, session_at,
+                              person, post, source, arrival, reader, singles, taken_from_slot)
+        self._slot_waiting -= taken_from_slot
+        for slot in [s for s in self._slot_order if self._slot_waiting[s] == 0]:
+            self._free(slot)
+        self._count_gone(singles[:single])
+        reader = reader[:count]
+        return Items(person[:count], post[:count], source[:count], arrival[:count],
+                     reader if positions is None else positions[reader])
 
     def forget_older_than(self, time: float) -> None:
         """Drop items that arrived before ``time`` hours (buried beyond reach)."""
@@ -201,10 +257,14 @@ class Feed:
                              self._base)
         while self._deliveries and self._deliveries[0][3] == 0:
             self._deliveries.pop(0)
+        for slot in [s for s in self._slot_order if self._slot_arrival[s] < time]:
+            self._pending[self._slot_audience[slot]] &= ~(np.uint64(1) << np.uint64(slot))
+            self._free(slot)
 
     def posts_waiting(self) -> set[int]:
         """The posts that some feed still holds (or may: a delivery counts until all of it is gone)."""
-        return {int(p) for delivery in self._deliveries if delivery[3] for p in delivery[4]}
+        return ({int(p) for delivery in self._deliveries if delivery[3] for p in delivery[4]}
+                | {int(self._slot_post[s]) for s in self._slot_order})
 
 
 @numba.njit("void(int64[:], int64[:], int64[:], int32[:], int64, int64)", cache=True)
@@ -220,23 +280,44 @@ def _chain(head, tail, nxt, person, first_item, base):
         tail[p] = item
 
 
-@numba.njit("int64(int64[:], int64[:], int64[:], float64[:], boolean[:], int64[:], float64[:], int64, "
-            "int64[:], int64[:])", cache=True)
-def _take(head, tail, nxt, arrival, alive, readers, session_at, base, taken, reader):
-    """Walk each reader's list once: items that arrived by their session are taken (marked gone, and
-    written to ``taken`` with the reader's position in ``reader``); the rest stay, in order. Returns
-    how many were taken."""
+@numba.njit("UniTuple(int64, 2)(int64[:], int64[:], int64[:], int32[:], int32[:], int32[:], float64[:], "
+            "boolean[:], int64, uint64[:], int64[:], int32[:], int32[:], float64[:], int64[:], float64[:], "
+            "int32[:], int32[:], int32[:], float64[:], int64[:], int64[:], int64[:])", cache=True)
+def _take(head, tail, nxt, item_person, item_post, item_source, item_arrival, alive, base,
+          pending, slot_order, slot_post, slot_source, slot_arrival, readers, session_at,
+          person, post, source, arrival, reader, singles, taken_from_slot):
+    """Each reader's items that arrived by their session, written to ``person``, ``post``,
+    ``source``, ``arrival`` and ``reader`` (the reader's position in ``readers``), and removed:
+    first the broadcasts (their bits cleared, counted in ``taken_from_slot``), then the reader's
+    chain of single items, walked once (those taken are marked gone and their numbers written to
+    ``singles``; the rest stay chained, in order). Returns (items taken, single items taken)."""
     count = 0
+    single = 0
     for j in range(readers.size):
         p = readers[j]
+        at = session_at[j]
+        bits = pending[p]
+        if bits:
+            for slot in slot_order:
+                bit = np.uint64(1) << np.uint64(slot)
+                if bits & bit and slot_arrival[slot] <= at:
+                    bits ^= bit
+                    person[count], post[count], source[count] = p, slot_post[slot], slot_source[slot]
+                    arrival[count], reader[count] = slot_arrival[slot], j
+                    taken_from_slot[slot] += 1
+                    count += 1
+            pending[p] = bits
         item, kept = head[p], -1
         head[p] = -1
         while item >= 0:
             following = nxt[item - base]
-            if arrival[item - base] <= session_at[j]:
-                taken[count] = item
+            if item_arrival[item - base] <= at:
+                person[count], post[count] = item_person[item - base], item_post[item - base]
+                source[count], arrival[count] = item_source[item - base], item_arrival[item - base]
                 reader[count] = j
                 count += 1
+                singles[single] = item
+                single += 1
                 alive[item - base] = False
             else:
                 if kept >= 0:
@@ -248,7 +329,7 @@ def _take(head, tail, nxt, arrival, alive, readers, session_at, base, taken, rea
         if kept >= 0:
             nxt[kept - base] = -1
         tail[p] = kept
-    return count
+    return count, single
 
 
 @numba.njit("void(int64[:], int64[:], int64[:], boolean[:], int64[:], int64)", cache=True)

@@ -1,4 +1,4 @@
-"""The feed's per-person chains give exactly what scanning every waiting item would give."""
+"""The feed's broadcasts and per-person chains give exactly what scanning every waiting item would give."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def test_sessions_get_what_a_scan_of_every_waiting_item_gives(seed):
         start = tick - 1.0
         for _ in range(rng.integers(0, 3)):      # a brand post to some people, or a batch of shares
             person = rng.choice(people, size=rng.integers(1, 25), replace=bool(rng.random() < 0.5))
-            if rng.random() < 0.5:
+            if rng.random() < 0.5:                 # a brand's post: one arrival, distinct people
+                person = np.unique(person) if rng.random() < 0.8 else person   # sorted: kept as a broadcast
                 arrival, source = start + rng.random(), -1
             else:
                 arrival, source = start + rng.random(person.size), rng.integers(people, size=person.size)
@@ -59,16 +60,37 @@ def test_sessions_get_what_a_scan_of_every_waiting_item_gives(seed):
         expected = scan.take_session(readers, at)
         assert (readers[got.reader] == got.person).all()
         got = list(zip(got.person.tolist(), got.post.tolist(), got.source.tolist(), got.arrival.tolist()))
-        # the same items; each person's in delivery order (the scan's order, per person)
+        # the same items, each reader's together (their order within a session is read_session's to rank)
         assert sorted(got) == sorted(expected)
-        for person in {p for p, *_ in expected}:
-            assert [i for i in got if i[0] == person] == [i for i in expected if i[0] == person]
+        assert (np.diff(np.searchsorted(readers, [p for p, *_ in got])) >= 0).all()
         if tick % 7 == 0:
             horizon = tick - 10 + rng.random()
             feed.forget_older_than(horizon)
             scan.forget_older_than(horizon)
         assert len(feed) == len(scan.items)
         assert feed.posts_waiting() >= {p for _, p, _, _ in scan.items}
+
+
+def test_more_brand_posts_than_broadcast_slots_wait_as_single_items():
+    from sim.feed import BROADCAST_SLOTS
+
+    feed, scan = Feed(10), Scan()
+    posts = BROADCAST_SLOTS + 6
+    for post in range(posts):
+        person = np.arange(post % 3, 10, 2)
+        feed.deliver(person, post, -1, float(post))
+        scan.deliver(person, post, -1, float(post))
+    assert len(feed) == len(scan.items)
+    assert feed.posts_waiting() == set(range(posts))
+    readers = np.arange(10)
+    got = feed.take_session(readers, np.full(10, posts - 3.5))    # the last three have not arrived
+    expected = scan.take_session(readers, np.full(10, posts - 3.5))
+    assert sorted(zip(got.person.tolist(), got.post.tolist(), got.source.tolist(), got.arrival.tolist())) \
+        == sorted(expected)
+    assert len(feed) == len(scan.items) > 0
+    assert feed.posts_waiting() == {p for _, p, _, _ in scan.items}
+    feed.forget_older_than(float(posts))
+    assert len(feed) == 0 and not feed.has_waiting(readers).any()
 
 
 def test_runs_are_distributed_as_before_feeds_were_chained():
