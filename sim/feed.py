@@ -63,8 +63,11 @@ class Items:
                      for f in ("person", "post", "source", "arrival")))
 
 
-BROADCAST_SLOTS = 64
+BROADCAST_SLOTS = 63
 """Brand posts a feed keeps as broadcasts at once (one bit each per person); more wait as single items."""
+HAS_SINGLES = np.uint64(1) << np.uint64(63)
+"""The last bit of a person's ``pending`` word: single items wait in their chain (a session looks
+at one word per reader, and walks a chain only when there is one)."""
 
 
 class Feed:
@@ -141,7 +144,7 @@ class Feed:
         earliest = float(np.min(arrival))
         posts = [int(post)] if np.ndim(post) == 0 else distinct(np.asarray(post, np.int32))
         self._deliveries.append([self._end, self._end + n, earliest, n, posts])
-        _chain(self._head, self._tail, columns["next"], person, self._end, self._base)
+        _chain(self._head, self._tail, columns["next"], self._pending, person, self._end, self._base)
         self._end += n
         self._alive += n
 
@@ -199,7 +202,7 @@ class Feed:
         people = np.asarray(people, dtype=np.int64)
         waiting = np.zeros(people.size, dtype=bool)
         known = people < self._head.size
-        waiting[known] = (self._head[people[known]] >= 0) | (self._pending[people[known]] != 0)
+        waiting[known] = self._pending[people[known]] != 0
         return waiting
 
     def take_session(self, readers: np.ndarray, session_at: np.ndarray) -> Items:
@@ -253,8 +256,8 @@ class Feed:
                 self._columns["alive"][old - self._base] = False
                 self._count_gone(old)
                 owners = self._column("person", old).astype(np.int64)
-                _unlink_gone(self._head, self._tail, self._columns["next"], self._columns["alive"], owners,
-                             self._base)
+                _unlink_gone(self._head, self._tail, self._columns["next"], self._columns["alive"],
+                             self._pending, owners, self._base)
         while self._deliveries and self._deliveries[0][3] == 0:
             self._deliveries.pop(0)
         for slot in [s for s in self._slot_order if self._slot_arrival[s] < time]:
@@ -267,16 +270,17 @@ class Feed:
                 | {int(self._slot_post[s]) for s in self._slot_order})
 
 
-@numba.njit("void(int64[:], int64[:], int64[:], int32[:], int64, int64)", cache=True)
-def _chain(head, tail, nxt, person, first_item, base):
+@numba.njit("void(int64[:], int64[:], int64[:], uint64[:], int32[:], int64, int64)", cache=True)
+def _chain(head, tail, nxt, pending, person, first_item, base):
     """Chain the items ``first_item, first_item + 1, ...`` (one per ``person``) onto the ends of their lists."""
     for i in range(person.size):
         p, item = person[i], first_item + i
         nxt[item - base] = -1
-        if tail[p] >= 0:
+        if pending[p] & HAS_SINGLES:
             nxt[tail[p] - base] = item
         else:
             head[p] = item
+            pending[p] |= HAS_SINGLES
         tail[p] = item
 
 
@@ -306,7 +310,9 @@ def _take(head, tail, nxt, item_person, item_post, item_source, item_arrival, al
                     arrival[count], reader[count] = slot_arrival[slot], j
                     taken_from_slot[slot] += 1
                     count += 1
+        if not bits & HAS_SINGLES:
             pending[p] = bits
+            continue
         item, kept = head[p], -1
         head[p] = -1
         while item >= 0:
@@ -328,12 +334,15 @@ def _take(head, tail, nxt, item_person, item_post, item_source, item_arrival, al
             item = following
         if kept >= 0:
             nxt[kept - base] = -1
+        else:
+            bits ^= HAS_SINGLES
         tail[p] = kept
+        pending[p] = bits
     return count, single
 
 
-@numba.njit("void(int64[:], int64[:], int64[:], boolean[:], int64[:], int64)", cache=True)
-def _unlink_gone(head, tail, nxt, alive, people, base):
+@numba.njit("void(int64[:], int64[:], int64[:], boolean[:], uint64[:], int64[:], int64)", cache=True)
+def _unlink_gone(head, tail, nxt, alive, pending, people, base):
     """Take the items marked gone out of the lists of ``people`` (a person may come more than once)."""
     for p in people:
         item, kept = head[p], -1
@@ -349,6 +358,8 @@ def _unlink_gone(head, tail, nxt, alive, people, base):
             item = following
         if kept >= 0:
             nxt[kept - base] = -1
+        else:
+            pending[p] &= ~HAS_SINGLES
         tail[p] = kept
 
 
