@@ -532,7 +532,7 @@ def read_session(items: Items, at: np.ndarray, since: np.ndarray, attention_span
         order = np.argsort(reader, kind="stable")
     pick = (lambda values: values) if order is None else (lambda values: values[order])
     span = _array(attention_span, np.int64)
-    spans = distinct(span[distinct(reader)])
+    spans = distinct(span)
     table_of = np.zeros(int(spans.max()) + 1, dtype=np.int64)
     table_of[spans] = np.arange(spans.size)
     tables = [_chance_table(int(s)) for s in spans.tolist()]
@@ -593,22 +593,26 @@ def _rank_sessions(reader, arrival, score, at, since, span, rate, table_of, chan
     n = reader.size
     expected = np.empty(n)
     chance = np.empty(n)
+    j = -1
     for i in range(n):
-        j = reader[i]
+        if reader[i] != j:                  # a new session: its reader's moments, in background hours
+            j = reader[i]
+            now = _weighted_hours(at[j], start, end, at_night)
+            before = _weighted_hours(since[j], start, end, at_night)
+            table = table_of[span[j]]
+            last_step = sizes[table] - 2
         arrived = _weighted_hours(arrival[i], start, end, at_night)
-        age = max(_weighted_hours(at[j], start, end, at_night) - arrived, 0.0)
+        age = max(now - arrived, 0.0)
         if chronological:
             above = rate[j] * age / score[i]
         else:
-            unseen = max(arrived - _weighted_hours(since[j], start, end, at_night), 0.0)
+            unseen = max(arrived - before, 0.0)
             log_score = math.log(score[i])
             above = rate[j] * tau * (_exp1_at(log_score - age / tau, exp1, slope)
                                      - _exp1_at(log_score + unseen / tau, exp1, slope))
         expected[i] = above
-        table = table_of[span[j]]
-        size = sizes[table]
-        position = min(above * _STEPS_PER_ITEM, size - 1.0)
-        step = min(int(position), size - 2)
+        position = min(above * _STEPS_PER_ITEM, last_step + 1.0)
+        step = min(int(position), last_step)
         low = chance_tables[table, step]
         chance[i] = low + (position - step) * (chance_tables[table, step + 1] - low)
     single = np.empty(n, dtype=np.int64)

@@ -31,6 +31,7 @@ import gc
 from dataclasses import dataclass
 
 import mesa
+import numba
 import numpy as np
 import pandas as pd
 
@@ -94,6 +95,37 @@ def _smallest(values: np.ndarray, count: int) -> np.ndarray:
     if count <= 0:
         return np.empty(values.shape[:-1] + (0,), dtype=np.intp)
     return np.argpartition(values, count - 1, axis=-1)[..., :count]
+
+
+@numba.njit("int32[:](boolean[:, :], boolean[:, :], boolean[:, :], int64)", cache=True)
+def _audience(follows, hidden, seeded, brand):
+    """Who gets a brand's post (in increasing order): followers who have not hidden it, and the
+    people it seeded. One pass over the population per post."""
+    audience = np.empty(follows.shape[0], dtype=np.int32)
+    count = 0
+    for person in range(follows.shape[0]):
+        if (follows[person, brand] and not hidden[person, brand]) or seeded[person, brand]:
+            audience[count] = person
+            count += 1
+    return audience[:count].copy()
+
+
+@numba.njit("Tuple((float64[:], boolean[:]))(int32[:], int32[:], int32[:], int16[:], float64[:], float32[:, :], "
+            "boolean[:, :], float64)", cache=True)
+def _page_scores(person, post, source, post_brand, lift, affinity, hidden, friend_priority):
+    """Per feed item, its ranking score (the reader's affinity with the brand for a page's post,
+    ``friend_priority`` for a friend's share; times the post's engagement ``lift``) and whether
+    it shows (a page's post does not, to a reader who hid the brand)."""
+    score = np.empty(person.size)
+    visible = np.ones(person.size, dtype=np.bool_)
+    for i in range(person.size):
+        brand = post_brand[post[i]]
+        if source[i] == BRAND:
+            score[i] = affinity[person[i], brand] * lift[post[i]]
+            visible[i] = not hidden[person[i], brand]
+        else:
+            score[i] = friend_priority * lift[post[i]]
+    return score, visible
 
 
 @dataclass
@@ -367,7 +399,7 @@ class SharingModel(mesa.Model):
                     qualities=qualities, promotional=content.promotional,
                     appeal=self.table.appeal(qualities)[0])
                 self.seen[post] = np.zeros(self.population, dtype=bool)
-                audience = np.flatnonzero(self.followers.sees(b) | self.seeded[:, b])
+                audience = _audience(self.followers.follows, self.followers.hidden, self.seeded, b)
                 self.feed.deliver(audience, post, BRAND, tick_start + planned.offset_hours)
                 self.sessions.book(audience, from_tick=self.tick)
 
@@ -393,30 +425,27 @@ class SharingModel(mesa.Model):
         readers = self._readers
         shown = self.feed.take_session(readers, self._session_at[readers])
         self.sessions.book(readers[self.feed.has_waiting(readers)], from_tick=self.tick + 1)
-        brand = self.posts.brand[shown.post].astype(np.int64)
-        from_page = shown.source == BRAND
-        hidden = from_page & per_brand(self.followers.hidden, shown.person, brand)
-        if hidden.any():
-            shown = shown.subset(~hidden)                                       # hidden: never shown
+        score, visible = self._scores(shown)
+        if not visible.all():
+            shown, score = shown.subset(visible), score[visible]                # hidden: never shown
         read = read_session(shown, self._session_at[readers], self._last_session[readers],
-                            self.attention_span[readers], self.background_rate[readers], self._scores(shown),
+                            self.attention_span[readers], self.background_rate[readers], score,
                             self.background, self.ranking, self.rng)
         self._expose(shown.subset(read))
         self.feed.forget_older_than(self.tick * self.tick_hours - FEED_MEMORY_HOURS)
         self._forget_finished_posts()
 
-    def _scores(self, items: Items) -> np.ndarray:
-        """Each item's ranking score, relative to an average background item.
+    def _scores(self, items: Items) -> tuple[np.ndarray, np.ndarray]:
+        """Each item's ranking score, relative to an average background item, and whether it shows.
 
         A page's post scores the reader's affinity with the brand; a friend's
         share scores ``friend_share_priority``; both times (1 + the post's
-        interactions so far) to the power ``feed.engagement_weight``.
+        interactions so far) to the power ``feed.engagement_weight``. A
+        page's post does not show to a follower who hid the brand.
         """
-        brand = self.posts.brand[items.post].astype(np.int64)
-        source = np.where(items.source == BRAND, per_brand(self.affinity, items.person, brand),
-                          self.scenario.population.friend_share_priority)
-        lift = (1.0 + self.posts.engagement[:len(self.posts)]) ** self.scenario.feed.engagement_weight   # per post
-        return source * lift[items.post]
+        lift = (1.0 + self.posts.engagement) ** self.scenario.feed.engagement_weight   # per post
+        return _page_scores(items.person, items.post, items.source, self.posts.brand, lift, self.affinity,
+                            self.followers.hidden, self.scenario.population.friend_share_priority)
 
     def _forget_finished_posts(self) -> None:
         """Free the marks of who read a post once no feed holds it and it is too old to come back.
