@@ -14,9 +14,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-BASE_BYTES = 240 * 2**20
-"""The interpreter with NumPy, SciPy, pandas, Mesa and matplotlib imported, and the report's
-fixed needs (measured: a 10,000-person run peaks at about 260 MB)."""
+BASE_BYTES = 380 * 2**20
+"""The interpreter with NumPy, SciPy, pandas, Mesa and matplotlib imported, numba's compiled loops
+loaded (about 140 MB, most of it LLVM's library mapped from disk and shared between processes), and
+the report's fixed needs (measured: a 10,000-person run peaks at about 383 MB)."""
 BYTES_PER_PERSON = 200
 """Memory per person: the model's arrays (motives, activity, competition, reading marks ...) and the
 outputs' per-person tables (measured with the ties below, 2-day runs: 10^5 people peak at 335 MB,

@@ -376,9 +376,10 @@ MAX_REPLICATIONS = 10_000
 """The most replications per strategy: far past where a confidence interval
 stops narrowing usefully, and few enough to list every task at once."""
 
-WORKER_BYTES = 180 * 2**20
+WORKER_BYTES = 320 * 2**20
 """What one worker process costs before its model: an interpreter with Mesa,
-NetworkX, NumPy, pandas and SciPy imported."""
+NetworkX, NumPy, pandas and SciPy imported, and numba's compiled loops loaded
+(about 140 MB, mostly LLVM's library mapped from disk, shared between workers)."""
 
 CONNECT_TIMEOUT = 10
 """Seconds to wait for a Dask scheduler to answer, and for it to have a worker."""
