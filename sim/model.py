@@ -97,19 +97,6 @@ def _smallest(values: np.ndarray, count: int) -> np.ndarray:
     return np.argpartition(values, count - 1, axis=-1)[..., :count]
 
 
-@numba.njit("int32[:](boolean[:, :], boolean[:, :], boolean[:, :], int64)", cache=True)
-def _audience(follows, hidden, seeded, brand):
-    """Who gets a brand's post (in increasing order): followers who have not hidden it, and the
-    people it seeded. One pass over the population per post."""
-    audience = np.empty(follows.shape[0], dtype=np.int32)
-    count = 0
-    for person in range(follows.shape[0]):
-        if (follows[person, brand] and not hidden[person, brand]) or seeded[person, brand]:
-            audience[count] = person
-            count += 1
-    return audience[:count].copy()
-
-
 @numba.njit("Tuple((float64[:], boolean[:]))(int32[:], int32[:], int32[:], int16[:], float64[:], float32[:, :], "
             "boolean[:, :], float64)", cache=True)
 def _page_scores(person, post, source, post_brand, lift, affinity, hidden, friend_priority):
@@ -399,7 +386,7 @@ class SharingModel(mesa.Model):
                     qualities=qualities, promotional=content.promotional,
                     appeal=self.table.appeal(qualities)[0])
                 self.seen[post] = np.zeros(self.population, dtype=bool)
-                audience = _audience(self.followers.follows, self.followers.hidden, self.seeded, b)
+                audience = np.flatnonzero(self.followers.sees(b) | self.seeded[:, b])
                 self.feed.deliver(audience, post, BRAND, tick_start + planned.offset_hours)
                 self.sessions.book(audience, from_tick=self.tick)
 
