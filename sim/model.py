@@ -587,7 +587,8 @@ class SharingModel(mesa.Model):
         """The finished run as an event log with its context, for :mod:`sim.metrics`."""
         people = pd.DataFrame({
             "person": np.arange(self.population),
-            "motivation": np.array([m.label for m in Motivation])[self.motivation],
+            # labels as references to seven strings (a fixed-width array would make a million new ones)
+            "motivation": np.array([m.label for m in Motivation], dtype=object)[self.motivation],
             "employee": self.employee.any(axis=1),
             "seeded": self.seeded.any(axis=1),
         })
