@@ -7,16 +7,19 @@ Run by hand from the project folder (CI does not run it):
     python benchmarks/scale.py --size 1000000 --tree DIR   # another checkout's code (e.g. a worktree of
                                                            # the branch point), for ratios in one session
                                                            # (--save: scale_<size>_before.json)
+    python benchmarks/scale.py --size 1000000 --days 14    # the issue's 14-day run (per delivered item;
+                                                           # --save: scale_<size>_14days[_before].json)
 
 README's before/after ratios and its 10^7 figures are written from the saved files by
 ``python benchmarks/readme.py``.
 
 One process per call, the scenario of the issue (``duration_days: 2``, one
 brand followed by 10%, the default network). Prints one JSON line: seconds
-for the graph, the rest of the set-up (Person agents apart), the run, every
+for the graph, the rest of the set-up (Person agents apart), the run (the model's
+ticks and the run's tables for the outputs: ``simulate`` less the set-up), every
 part of writing the run folder (event log, network.npz, metrics, report,
 follower distances, checksums), the feed items delivered, nanoseconds per
-delivered item, the peak RSS (VmHWM) and, when the tree has one, the cost
+delivered item (wall clock, and CPU time of the process), the peak RSS (VmHWM) and, when the tree has one, the cost
 estimate of the peak (``sim.cost.memory_needed``). The machine is shared: compare
 ratios between trees measured in the same session, not absolute seconds.
 """
@@ -124,26 +127,27 @@ def measure(size: int, days: float, tree: Path = ROOT) -> dict:
     original_init = model_module.SharingModel.__init__
 
     def init(self, *a, **k):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         original_init(self, *a, **k)
-        built.append(time.perf_counter() - start)
+        built.append((time.perf_counter() - start, time.process_time() - cpu))
 
     model_module.SharingModel.__init__ = init
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = simulate(scenario)
-    simulated = time.perf_counter() - start
+    simulated, simulated_cpu = time.perf_counter() - start, time.process_time() - cpu
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         write_run_folder(result, Path(folder) / "run")
         files = {p.name: p.stat().st_size for p in (Path(folder) / "run").iterdir()}
     outputs = time.perf_counter() - start
-    setup = built[0]
-    run = simulated - setup
+    setup, setup_cpu = built[0]
+    run, run_cpu = simulated - setup, simulated_cpu - setup_cpu
     return {"population": size, "days": days, "setup_seconds": setup, "graph_seconds": spent["graph"],
             "agents_seconds": spent["agents"], "run_seconds": run, "outputs_seconds": outputs,
             "outputs_over_run": outputs / run, "outputs_over_setup": outputs / setup,
             "parts": {k: round(v, 3) for k, v in spent.items()},
             "delivered": delivered[0], "ns_per_delivered": 1e9 * run / max(delivered[0], 1),
+            "run_cpu_seconds": run_cpu, "ns_cpu_per_delivered": 1e9 * run_cpu / max(delivered[0], 1),
             "events": len(result.log.events), "files": files, "peak_rss_mb": peak_rss_mb(),
             "estimated_peak_mb": estimate}
 
@@ -163,7 +167,9 @@ def main() -> None:
     print(json.dumps(row))
     if args.save:
         before = "" if args.tree.resolve() == ROOT else "_before"
-        (ROOT / "benchmarks" / "results" / f"scale_{args.size}{before}.json").write_text(json.dumps(row, indent=2) + "\n")
+        days = "" if args.days == 2 else f"_{args.days:g}days"
+        (ROOT / "benchmarks" / "results" / f"scale_{args.size}{days}{before}.json").write_text(
+            json.dumps(row, indent=2) + "\n")
 
 
 if __name__ == "__main__":
