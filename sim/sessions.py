@@ -75,6 +75,9 @@ class SessionSchedule:
         self._kinds = np.unique(open_hours[self._active])           # distinct open lengths (usually one)
         # per kind of tick, how many of ticks 1..t are of that kind (for cumulative hazards)
         self._count_to = np.stack([np.cumsum(open_hours == k) for k in self._kinds]) if self._kinds.size else None
+        if self._kinds.size == 1:     # per person, ln(1 - chance) of an active tick (-inf: certain)
+            with np.errstate(divide="ignore"):
+                self._log_no_session = np.log1p(-np.minimum(self.per_open_hour * self._kinds[0], 1.0))
         # The calendar. A person is in at most one tick's chain, and only a tick's
         # newest block is partly filled, so this many blocks always suffice.
         blocks = -(-population // BLOCK) + self.ticks + 1
@@ -106,10 +109,15 @@ class SessionSchedule:
         _enter(people, at, self._blocks, self._next_block, self._newest_block, self._filled, self._free)
 
     def _geometric(self, people: np.ndarray, from_tick: int) -> np.ndarray:
-        """Every active tick equally open: the session is the n-th active tick, n geometric."""
-        chance = np.minimum(self.per_open_hour[people] * self._kinds[0], 1.0)
-        return _nth_active_tick(self.rng.geometric(chance), int(np.searchsorted(self._active, from_tick)),
-                                self._active)
+        """Every active tick equally open: the session is the n-th active tick, n geometric.
+
+        n is drawn by inversion, ``ceil(-E / ln(1 - chance))`` with E an Exp(1)
+        draw: NumPy's own ``Generator.geometric`` for chances under 1/3 (the
+        same numbers from the same exponential draws), here with each
+        person's logarithm computed once instead of at every draw.
+        """
+        return _nth_active_tick(people, self.rng.standard_exponential(people.size), self._log_no_session,
+                                int(np.searchsorted(self._active, from_tick)), self._active)
 
     def _by_hazard(self, people: np.ndarray, from_tick: int) -> np.ndarray:
         """Ticks of different open lengths: the first tick whose cumulative hazard passes an Exp(1) draw."""
@@ -145,22 +153,11 @@ def _claim(people, booked):
     """Those of ``people`` not booked yet, in their order; they are booked from now on."""
     claimed = np.empty(people.size, dtype=np.int64)
     count = 0
-    for person in people:
-        if not booked[person]:
-            booked[person] = True
-            claimed[count] = person
-            count += 1
+    for person in people:                 # without a branch: about half are booked, unpredictably
+        claimed[count] = person
+        count += not booked[person]
+        booked[person] = True
     return claimed[:count]
-
-
-@numba.njit("int64[:](int64[:], int64, int64[:])", cache=True)
-def _nth_active_tick(nth, first, active):
-    """The ``nth`` active tick counting from ``active[first]`` (the first is n = 1), or NEVER past the run."""
-    tick = np.empty(nth.size, dtype=np.int64)
-    for i in range(nth.size):
-        position = first + nth[i] - 1
-        tick[i] = active[position] if position < active.size else NEVER
-    return tick
 
 
 @numba.njit("void(int64[:], int64[:], int32[:, :], int64[:], int64[:], int64[:], int64[:])", cache=True)
@@ -184,6 +181,22 @@ def _enter(people, at, blocks, next_block, newest_block, filled, free):
             filled[tick] = 0
         blocks[block, filled[tick]] = people[i]
         filled[tick] += 1
+
+
+@numba.njit("int64[:](int64[:], float64[:], float64[:], int64, int64[:])", cache=True)
+def _nth_active_tick(people, exponential, log_no_session, first, active):
+    """Each person's n-th active tick from ``active[first]`` (n = 1 is that one), n geometric; NEVER past the run.
+
+    n = ``ceil(-exponential / log_no_session)`` (at least 1), from an Exp(1)
+    draw per person and their ``ln(1 - chance)`` of an active tick.
+    """
+    remaining = active.size - first                 # active ticks left, the first included
+    tick = np.empty(people.size, dtype=np.int64)
+    for i in range(people.size):
+        nth = np.ceil(-exponential[i] / log_no_session[people[i]])
+        # not <=: also a chance of 0 (never), whose n is infinite or not a number
+        tick[i] = active[first + max(int(nth), 1) - 1] if nth <= remaining else NEVER
+    return tick
 
 
 @numba.njit("int64[:](int64, boolean[:], int32[:, :], int64[:], int64[:], int64[:], int64[:])", cache=True)
