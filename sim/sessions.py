@@ -21,8 +21,9 @@ The booked sessions are kept in a calendar: per tick, a chain of blocks of
 people (:data:`BLOCK` to a block) whose session falls in that tick. Booking
 appends to the tick's newest block; a tick's readers are its blocks read
 out, and the blocks go back to a common free list. Compiled loops
-(:func:`_enter`, :func:`_take`) do this bookkeeping, one pass over the
-people; the draws stay NumPy draws from the model's generator.
+(:func:`_claim`, :func:`_nth_active_tick`, :func:`_enter`, :func:`_take`) do
+this bookkeeping, one pass over the people each; the draws stay NumPy draws
+from the model's generator.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ BLOCK = 256
 """People to a block of the session calendar (a tick's readers fill whole blocks but its newest)."""
 
 NO_BLOCK = -1
-"""End of a chain of blocks (a tick with no readers booked, or no free block left)."""
+"""End of a chain of blocks (a tick with nobody booked, or the end of the free list)."""
 
 
 def open_hours_per_tick(ticks: int, tick_hours: float, active_hours: tuple[float, float]) -> np.ndarray:
@@ -80,6 +81,8 @@ class SessionSchedule:
                 self._log_no_session = np.log1p(-np.minimum(self.per_open_hour * self._kinds[0], 1.0))
         # The calendar. A person is in at most one tick's chain, and only a tick's
         # newest block is partly filled, so this many blocks always suffice.
+        if population > np.iinfo(np.int32).max:
+            raise ValueError(f"the session calendar holds people as 32-bit numbers: {population:,} people are too many")
         blocks = -(-population // BLOCK) + self.ticks + 1
         self._blocks = np.empty((blocks, BLOCK), dtype=np.int32)     # people, block by block
         self._next_block = np.arange(1, blocks + 1, dtype=np.int64)  # the block after, in a tick's chain or the free list
@@ -112,9 +115,9 @@ class SessionSchedule:
         """Every active tick equally open: the session is the n-th active tick, n geometric.
 
         n is drawn by inversion, ``ceil(-E / ln(1 - chance))`` with E an Exp(1)
-        draw: NumPy's own ``Generator.geometric`` for chances under 1/3 (the
-        same numbers from the same exponential draws), here with each
-        person's logarithm computed once instead of at every draw.
+        draw: the way NumPy's ``Generator.geometric`` draws chances under 1/3
+        (it gives the same n from the same E), here with each person's
+        logarithm computed once instead of at every draw, which costs 3x less.
         """
         return _nth_active_tick(people, self.rng.standard_exponential(people.size), self._log_no_session,
                                 int(np.searchsorted(self._active, from_tick)), self._active)
