@@ -83,6 +83,26 @@ def per_brand(table: np.ndarray, person: np.ndarray, brand: np.ndarray) -> np.nd
     return table.reshape(-1)[person.astype(np.int64) * table.shape[1] + brand]
 
 
+@numba.njit("void(int64[:], float64[:], float64[:], float64, float64, float64, float64[:], float64[:], float64[:])",
+            cache=True)
+def _place_sessions(readers, uniform, exponential, opens, open_hours, awake_hours, sessions_per_day, session_at,
+                    last_session):
+    """Write each reader's session time and their previous session's (hours since the start).
+
+    The session falls ``uniform`` (U(0, 1)) of the way through the tick's
+    ``open_hours`` from ``opens``; the previous one ``exponential`` (Exp(1))
+    times the reader's mean hours awake between sessions
+    (``awake_hours / sessions_per_day``) before it. One pass over the
+    readers, instead of NumPy's gathers and scatters of population-long
+    arrays one expression at a time.
+    """
+    for i in range(readers.size):
+        reader = readers[i]
+        at = opens + uniform[i] * open_hours
+        session_at[reader] = at
+        last_session[reader] = at - exponential[i] * (awake_hours / sessions_per_day[reader])
+
+
 def _smallest(values: np.ndarray, count: int) -> np.ndarray:
     """Where the ``count`` smallest of ``values`` are (along the last axis), in no particular order.
 
@@ -401,11 +421,13 @@ class SharingModel(mesa.Model):
         if readers.size == 0:
             return
         day_start = tick_start - hour
-        self._session_at[readers] = day_start + open_from + self.rng.random(readers.size) * (open_until - open_from)
         # Sessions are a Poisson process, so the time back to a reader's previous
         # session is exponential (in hours awake); what arrived since waits unread.
-        awake_between_sessions = (end - start) / self.sessions_per_day[readers]
-        self._last_session[readers] = self._session_at[readers] - self.rng.exponential(awake_between_sessions)
+        uniform = self.rng.random(readers.size)
+        exponential = self.rng.standard_exponential(readers.size)    # the numbers exponential(scale) scales
+        _place_sessions(readers.astype(np.int64, copy=False), uniform, exponential, day_start + open_from,
+                        open_until - open_from, float(end - start), self.sessions_per_day, self._session_at,
+                        self._last_session)
 
     def _read_feeds(self) -> None:
         self._sessions()

@@ -95,3 +95,23 @@ def test_open_hours_count_the_part_of_each_tick_inside_the_day():
     assert hours[0] == 0
     assert hours[1:13].tolist() == [0, 0, 0, 0.5, 2, 2, 2, 2, 2, 2, 2, 0]
     assert hours[13:].tolist() == hours[1:13].tolist()
+
+
+def test_the_calendar_loses_and_repeats_nobody_over_many_bookings():
+    """Bookings and readings interleaved, ticks of many blocks: each booking is due once, or still booked."""
+    ticks, people = 60, 20_000
+    open_hours = open_hours_per_tick(ticks, 1.0, (7.0, 23.0))
+    schedule = SessionSchedule(np.full(people, 8.0), open_hours, 16.0, np.random.default_rng(3))
+    choose = np.random.default_rng(4)
+    bookings = np.zeros(people, dtype=int)
+    readings = np.zeros(people, dtype=int)
+    for tick in range(1, ticks + 1):
+        asked = np.flatnonzero(choose.random(people) < 0.3)
+        bookings[asked[~schedule.booked[asked]]] += 1
+        schedule.book(asked, from_tick=tick)
+        due = schedule.due(tick)
+        assert np.all(np.diff(due) > 0)                      # sorted, each once
+        readings[due] += 1
+        assert not schedule.booked[due].any()
+    assert readings.sum() > 3 * schedule._blocks.size       # every block went round the free list, and again
+    assert np.array_equal(bookings, readings + schedule.booked)
