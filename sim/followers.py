@@ -93,6 +93,11 @@ class Tiring(NamedTuple):
     left_person: np.ndarray
     left_brand: np.ndarray
 
+    @classmethod
+    def nobody(cls) -> "Tiring":
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(empty, empty, empty, empty)
+
 
 class Followers:
     """Every person's relation to every brand, and the rules that change it.
@@ -157,8 +162,7 @@ class Followers:
                             np.asarray(added, dtype=float), np.asarray(at, dtype=float), self.follows, self.hidden,
                             self.fatigue, self.fatigue_at, float(self.rules.half_life_hours), first, after)
         if pairs == 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return Tiring(empty, empty, empty, empty)
+            return Tiring.nobody()
         first, after = first[:pairs], after[:pairs]
         person, brand = person[first], brand[first]
 
@@ -167,6 +171,8 @@ class Followers:
         draw = rng.random((2, pairs))
         acts = draw[0] < self.rules.act_probability * excess
         hides = acts & (draw[1] < self.rules.hide_share)
+        if not acts.any():
+            return Tiring.nobody()
         leaves = acts & ~hides
         self.hidden[person[hides], brand[hides]] = True
         self.follows[person[leaves], brand[leaves]] = False

@@ -111,22 +111,41 @@ def attended_pull(person, post, on_topic, age_hours, motives, appeal, off_topic,
     post's relevance to the reader; with the motives' share probabilities,
     their chance to share it.
 
-    One loop over readings and motives: no (readings, motives) arrays, and
-    no attention computed for a motive the post does not appeal to.
+    The readers' motives are fetched first, in a loop that does nothing
+    else (so that many of these scattered fetches are under way at once),
+    then weighed in one loop over readings and motives: no (readings,
+    motives) temporaries, and no attention computed for a motive the post
+    does not appeal to.
     """
-    total = np.zeros(person.size)
-    for i in range(person.size):
-        p, q = person[i], post[i]
+    readings, kinds = person.size, weight.size
+    reader_motives = np.empty((readings, kinds), dtype=np.float32)
+    for i in range(readings):
+        for m in range(kinds):
+            reader_motives[i, m] = motives[person[i], m]
+    total = np.zeros(readings)
+    for i in range(readings):
+        q = post[i]
         pulls = 0.0
-        for m in range(weight.size):
+        for m in range(kinds):
             if appeal[q, m] == 0.0:
                 continue
-            pull = motives[p, m] * appeal[q, m]
+            pull = reader_motives[i, m] * appeal[q, m]
             if not on_topic[i]:
                 pull *= off_topic[m]
             pulls += pull * weight[m] * np.exp2(-age_hours[i] / half_life_hours[m])
         total[i] = pulls
     return total
+
+
+@numba.njit("int64(int32[:], boolean[:])", cache=True)
+def mark_reached(person, reached):
+    """Mark readers as ``reached`` (per person); returns how many were not before, each counted once."""
+    newly = 0
+    for p in person:
+        if not reached[p]:
+            reached[p] = True
+            newly += 1
+    return newly
 
 
 @numba.njit("void(int64, int32[:], int32[:], boolean[:], boolean[:])", cache=True)
@@ -485,17 +504,21 @@ class SharingModel(mesa.Model):
         self.log.record(self.tick, EventKind.EXPOSURE, items.post, self.posts.brand[items.post],
                         items.person, items.source)
         self.counts.exposures = len(items)
-        newly = items.person[~self.reached[items.person]]
-        self.reached[newly] = True
-        self.counts.new_reach = distinct(newly).size
+        self.counts.new_reach = mark_reached(items.person, self.reached)
         self.reach += self.counts.new_reach
 
-        on_topic = self.interests[items.person, self.posts.topic[items.post]]
-        first = self._first_readings(items)
-        self._share(items.subset(first), on_topic[first])
-        self._follow(items.subset(first))
-        own = np.flatnonzero(items.source == BRAND)
-        self._tire(items.subset(own), on_topic[own])
+        on_topic = self.interests[items.person, self.posts.topic[items.post]]     # per reading
+
+        def only(positions: np.ndarray) -> tuple[Items, np.ndarray]:
+            """The readings at ``positions`` and their ``on_topic`` (all of them: as they are, not copied)."""
+            if positions.size == len(items):
+                return items, on_topic
+            return items.subset(positions), on_topic[positions]
+
+        first, first_on_topic = only(self._first_readings(items))
+        self._share(first, first_on_topic)
+        self._follow(first)
+        self._tire(*only(np.flatnonzero(items.source == BRAND)))
 
     def _first_readings(self, items: Items) -> np.ndarray:
         """Where the items that are a person's first reading of that post are (positions, in order)."""
