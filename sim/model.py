@@ -507,7 +507,8 @@ class SharingModel(mesa.Model):
         self.counts.new_reach = mark_reached(items.person, self.reached)
         self.reach += self.counts.new_reach
 
-        on_topic = self.interests[items.person, self.posts.topic[items.post]]     # per reading
+        topics = self.interests.shape[1]     # is each reading on one of the reader's topics? (by flat index: 2x faster)
+        on_topic = self.interests.reshape(-1)[items.person.astype(np.int64) * topics + self.posts.topic[items.post]]
 
         def only(positions: np.ndarray) -> tuple[Items, np.ndarray]:
             """The readings at ``positions`` and their ``on_topic`` (all of them: as they are, not copied)."""
@@ -592,7 +593,10 @@ class SharingModel(mesa.Model):
 
     def _follow(self, first: Items) -> None:
         """Non-followers who read a friend's share may follow the brand."""
-        from_friend = first.subset(first.source != BRAND)
+        from_friend = np.flatnonzero(first.source != BRAND)
+        if from_friend.size == 0:
+            return
+        from_friend = first.subset(from_friend)
         brand = self.posts.brand[from_friend.post].astype(np.int64)
         free = self.followers.may_follow(from_friend.person, brand)
         candidates = from_friend.subset(free)
