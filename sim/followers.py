@@ -66,7 +66,7 @@ def add_fatigue(person, brand, added, at, follows, hidden, fatigue, fatigue_at, 
     last_update = np.empty(first.size)
     for i in range(person.size):
         p, b = person[i], brand[i]
-        if not follows[p, b] or hidden[p, b]:
+        if not follows[p, b] or hidden[p, b]:      # not a follower, or does not see the brand
             continue
         mark = fatigue_at[p, b]
         if mark < 0.0:                         # the pair met before: its readings add up
@@ -94,7 +94,8 @@ class Tiring(NamedTuple):
     left_brand: np.ndarray
 
     @classmethod
-    def nobody(cls) -> "Tiring":
+    def nobody(cls) -> Tiring:
+        """No one hid or left a brand."""
         empty = np.zeros(0, dtype=np.int64)
         return cls(empty, empty, empty, empty)
 
@@ -150,8 +151,8 @@ class Followers:
         """Add the fatigue of readings (one row per reading) and let tired followers act.
 
         Readings by non-followers, or of a hidden brand, are ignored.
-        Readings of one person and brand add up; ``at`` is each reading's
-        time in hours. Each follower then above their tolerance acts with
+        Readings of one person and brand add up (:func:`add_fatigue`); ``at``
+        is each reading's time in hours since the start. Each follower then above their tolerance acts with
         chance ``act_probability`` times how far above it they are (1 at
         twice the tolerance): they hide the brand (``hide_share`` of them) or
         unfollow it.

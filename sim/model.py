@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .agents import Brand, Person
-from .content import PostTable, attention, plan_campaign
+from .content import PostTable, plan_campaign
 from .distinct import distinct
 from .errors import InputError
 from .events import BRAND, NO_POST, EventKind, EventLog, RunLog
@@ -537,9 +537,8 @@ class SharingModel(mesa.Model):
         """
         person, post = np.asarray(person, dtype=np.int32), np.asarray(post, dtype=np.int32)
         on_topic = self.interests[person, self.posts.topic[post]]
-        motives = len(Motivation)
         return attended_pull(person, post, on_topic, np.zeros(person.size), self.motives, self.posts.appeal,
-                             self.table.off_topic, np.ones(motives), self.table.half_life_hours)
+                             self.table.off_topic, np.ones(len(Motivation)), self.table.half_life_hours)
 
     def _share(self, first: Items, on_topic: np.ndarray) -> None:
         """First readers may pass the post on to their audience.
