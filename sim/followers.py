@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from .scenario import Fatigue
@@ -42,6 +43,48 @@ def reading_fatigue(rules: Fatigue, promotional: np.ndarray, off_topic: np.ndarr
             + rules.provocative * offended * provocative)
 
 
+@numba.njit("int64(int32[:], int64[:], float64[:], float64[:], boolean[:, :], boolean[:, :], "
+            "float64[:, :], float64[:, :], float64, int64[:], float64[:])", cache=True)
+def add_fatigue(person, brand, added, at, follows, hidden, fatigue, fatigue_at, half_life_hours,
+                first, after):
+    """Add readings' fatigue to each (person, brand) they concern; returns how many pairs that is.
+
+    Readings (``person``, ``brand``, ``added`` fatigue, ``at`` hours) by
+    non-followers, or of a hidden brand, count for nothing. The readings of
+    one pair add up onto the pair's fatigue, decayed (halving every
+    ``half_life_hours``) to the hour of its first reading, which becomes the
+    pair's ``fatigue_at``. Pair ``j`` is written to ``first[j]`` (the
+    position of its first reading) and ``after[j]`` (its fatigue now), in the
+    order of first readings.
+
+    One pass over the readings, where sorting them into pairs would take
+    ``log k`` passes: while the pass runs, a pair already met is marked by a
+    negative ``fatigue_at`` (``-(j + 1)``, its pair number; hours are never
+    negative), restored at the end.
+    """
+    pairs = 0
+    last_update = np.empty(first.size)
+    for i in range(person.size):
+        p, b = person[i], brand[i]
+        if not follows[p, b] or hidden[p, b]:      # not a follower, or does not see the brand
+            continue
+        mark = fatigue_at[p, b]
+        if mark < 0.0:                         # the pair met before: its readings add up
+            after[int(-mark) - 1] += added[i]
+            continue
+        first[pairs], last_update[pairs], after[pairs] = i, mark, added[i]
+        pairs += 1
+        fatigue_at[p, b] = -float(pairs)
+    for j in range(pairs):
+        i = first[j]
+        p, b = person[i], brand[i]
+        elapsed = max(at[i] - last_update[j], 0.0)
+        after[j] += fatigue[p, b] * np.exp2(-elapsed / half_life_hours)
+        fatigue[p, b] = after[j]
+        fatigue_at[p, b] = at[i]
+    return pairs
+
+
 class Tiring(NamedTuple):
     """What a tick of readings did to followers: who hid the brand and who left it (pairs)."""
 
@@ -49,6 +92,12 @@ class Tiring(NamedTuple):
     hid_brand: np.ndarray
     left_person: np.ndarray
     left_brand: np.ndarray
+
+    @classmethod
+    def nobody(cls) -> Tiring:
+        """No one hid or left a brand."""
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(empty, empty, empty, empty)
 
 
 class Followers:
@@ -68,8 +117,11 @@ class Followers:
         self.at_start = self.follows.copy()
         self.unfollowed = np.zeros_like(self.follows)
         self.hidden = np.zeros_like(self.follows)
-        self.fatigue = np.zeros(self.follows.shape)
-        self.fatigue_at = np.zeros(self.follows.shape)      # hours when last updated
+        # fatigue and the hour it was last updated side by side, in one cache line per (person, brand):
+        # a reading looks up both, at a random person of a large population
+        fatigue_and_hour = np.zeros((*self.follows.shape, 2))
+        self.fatigue = fatigue_and_hour[..., 0]
+        self.fatigue_at = fatigue_and_hour[..., 1]          # hours when last updated
 
     def start(self) -> None:
         """Record who follows at the start (after the initial followers are drawn)."""
@@ -99,30 +151,29 @@ class Followers:
         """Add the fatigue of readings (one row per reading) and let tired followers act.
 
         Readings by non-followers, or of a hidden brand, are ignored.
-        Readings of one person and brand add up; ``at`` is each reading's
-        time in hours. Each follower then above their tolerance acts with
+        Readings of one person and brand add up (:func:`add_fatigue`); ``at``
+        is each reading's time in hours since the start. Each follower then above their tolerance acts with
         chance ``act_probability`` times how far above it they are (1 at
         twice the tolerance): they hide the brand (``hide_share`` of them) or
         unfollow it.
         """
-        brands = self.follows.shape[1]
-        pair = person.astype(np.int64) * brands + brand         # flat (person, brand) cells: 2x faster lookups
-        counted = self.follows.reshape(-1)[pair] & ~self.hidden.reshape(-1)[pair]
-        person, brand, added, at, pair = person[counted], brand[counted], added[counted], at[counted], pair[counted]
-        if person.size == 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return Tiring(empty, empty, empty, empty)
-        pair, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
-        person, brand, now = person[first], brand[first], at[first]
-        after = self.fatigue_now(person, brand, at=now) + np.bincount(inverse, weights=added, minlength=pair.size)
-        self.fatigue[person, brand] = after
-        self.fatigue_at[person, brand] = now
+        first = np.empty(person.size, dtype=np.int64)
+        after = np.empty(person.size)
+        pairs = add_fatigue(np.asarray(person, dtype=np.int32), np.asarray(brand, dtype=np.int64),
+                            np.asarray(added, dtype=float), np.asarray(at, dtype=float), self.follows, self.hidden,
+                            self.fatigue, self.fatigue_at, float(self.rules.half_life_hours), first, after)
+        if pairs == 0:
+            return Tiring.nobody()
+        first, after = first[:pairs], after[:pairs]
+        person, brand = person[first], brand[first]
 
         tolerance = self.tolerance[person]
         excess = np.clip((after - tolerance) / tolerance, 0.0, 1.0)
-        draw = rng.random((2, pair.size))
+        draw = rng.random((2, pairs))
         acts = draw[0] < self.rules.act_probability * excess
         hides = acts & (draw[1] < self.rules.hide_share)
+        if not acts.any():
+            return Tiring.nobody()
         leaves = acts & ~hides
         self.hidden[person[hides], brand[hides]] = True
         self.follows[person[leaves], brand[leaves]] = False

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .agents import Brand, Person
-from .content import PostTable, attention, plan_campaign
+from .content import PostTable, plan_campaign
 from .distinct import distinct
 from .errors import InputError
 from .events import BRAND, NO_POST, EventKind, EventLog, RunLog
@@ -133,6 +133,70 @@ def _page_scores(person, post, source, post_brand, lift, affinity, hidden, frien
         else:
             score[i] = friend_priority * lift[post[i]]
     return score, visible
+
+
+@numba.njit("float64[:](int32[:], int32[:], boolean[:], float64[:], float32[:, :], float64[:, :], "
+            "float64[:], float64[:], float64[:])", cache=True)
+def attended_pull(person, post, on_topic, age_hours, motives, appeal, off_topic, weight, half_life_hours):
+    """Per reading, the pull of the post on each of the reader's motives, weighted, summed over the motives.
+
+    A motive's pull is its weight in the reader (``motives``, per person)
+    times the post's ``appeal`` to it (per post), times the motive's
+    ``off_topic`` factor when the post is not ``on_topic`` for the reader;
+    it counts ``weight`` times (per motive) the attention left after the
+    reading's ``age_hours`` (halving every ``half_life_hours`` of the motive,
+    as :func:`sim.content.attention`). With weight 1 at age 0 this is the
+    post's relevance to the reader; with the motives' share probabilities,
+    their chance to share it.
+
+    The readers' motives are fetched first, in a loop that does nothing
+    else (so that many of these scattered fetches are under way at once),
+    then weighed in one loop over readings and motives: no (readings,
+    motives) temporaries, and no attention computed for a motive the post
+    does not appeal to.
+    """
+    readings, kinds = person.size, weight.size
+    reader_motives = np.empty((readings, kinds), dtype=np.float32)
+    for i in range(readings):
+        for m in range(kinds):
+            reader_motives[i, m] = motives[person[i], m]
+    total = np.zeros(readings)
+    for i in range(readings):
+        q = post[i]
+        pulls = 0.0
+        for m in range(kinds):
+            if appeal[q, m] == 0.0:
+                continue
+            pull = reader_motives[i, m] * appeal[q, m]
+            if not on_topic[i]:
+                pull *= off_topic[m]
+            pulls += pull * weight[m] * np.exp2(-age_hours[i] / half_life_hours[m])
+        total[i] = pulls
+    return total
+
+
+@numba.njit("int64(int32[:], boolean[:])", cache=True)
+def mark_reached(person, reached):
+    """Mark readers as ``reached`` (per person); returns how many were not before, each counted once."""
+    newly = 0
+    for p in person:
+        if not reached[p]:
+            reached[p] = True
+            newly += 1
+    return newly
+
+
+@numba.njit("void(int64, int32[:], int32[:], boolean[:], boolean[:])", cache=True)
+def mark_first_readings(this_post, post, person, seen, first):
+    """Mark in ``first`` the readings of ``this_post`` by people who had not read it before.
+
+    ``seen`` (per person, who has read the post) is updated as the readings
+    go, so of one person's readings only the first is marked.
+    """
+    for i in range(post.size):
+        if post[i] == this_post and not seen[person[i]]:
+            seen[person[i]] = True
+            first[i] = True
 
 
 @dataclass
@@ -477,53 +541,57 @@ class SharingModel(mesa.Model):
         self.log.record(self.tick, EventKind.EXPOSURE, items.post, self.posts.brand[items.post],
                         items.person, items.source)
         self.counts.exposures = len(items)
-        newly = items.person[~self.reached[items.person]]
-        self.reached[newly] = True
-        self.counts.new_reach = distinct(newly).size
+        self.counts.new_reach = mark_reached(items.person, self.reached)
         self.reach += self.counts.new_reach
 
-        first = self._first_readings(items)
-        self._share(first)
+        topics = self.interests.shape[1]     # is each reading on one of the reader's topics? (by flat index: 2x faster)
+        on_topic = self.interests.reshape(-1)[items.person.astype(np.int64) * topics + self.posts.topic[items.post]]
+
+        def only(positions: np.ndarray) -> tuple[Items, np.ndarray]:
+            """The readings at ``positions`` and their ``on_topic`` (all of them: as they are, not copied)."""
+            if positions.size == len(items):
+                return items, on_topic
+            return items.subset(positions), on_topic[positions]
+
+        first, first_on_topic = only(self._first_readings(items))
+        self._share(first, first_on_topic)
         self._follow(first)
-        self._tire(items.subset(items.source == BRAND))
+        self._tire(*only(np.flatnonzero(items.source == BRAND)))
 
-    def _first_readings(self, items: Items) -> Items:
-        """The items that are a person's first reading of that post."""
-        key = items.post.astype(np.int64) * self.population + items.person
-        _, index = np.unique(key, return_index=True)
-        items = items.subset(np.sort(index))
-        unseen = np.ones(len(items), dtype=bool)
-        for post in distinct(items.post):
-            mine = items.post == post
-            unseen[mine] = ~self.seen[post][items.person[mine]]
-            self.seen[post][items.person[mine]] = True
-        return items.subset(unseen)
-
-    def _pull(self, person: np.ndarray, post: np.ndarray) -> np.ndarray:
-        """(readings, 7 motivations): each motive's weight in the reader times the post's appeal to it,
-        counting topic (a motive's ``off_topic`` factor when the post is off the reader's interests)."""
-        on_topic = self.interests[person, self.posts.topic[post]]
-        topic_factor = np.where(on_topic[:, None], 1.0, self.table.off_topic[None, :])
-        return self.motives[person] * self.posts.appeal[post] * topic_factor
+    def _first_readings(self, items: Items) -> np.ndarray:
+        """Where the items that are a person's first reading of that post are (positions, in order)."""
+        first = np.zeros(len(items), dtype=bool)
+        for post in np.flatnonzero(np.bincount(items.post)):
+            mark_first_readings(post, items.post, items.person, self.seen[post], first)
+        return np.flatnonzero(first)
 
     def relevance(self, person: np.ndarray, post: np.ndarray) -> np.ndarray:
-        """How much a post appeals to each reader, over all their motives, counting topic: in [0, 1]."""
-        return self._pull(person, post).sum(axis=1)
+        """How much a post appeals to each reader, over all their motives, counting topic: in [0, 1].
 
-    def _share(self, first: Items) -> None:
+        Each motive's weight in the reader times the post's appeal to it,
+        times the motive's ``off_topic`` factor when the post is off the
+        reader's interests (:func:`attended_pull` with weight 1, at age 0).
+        """
+        person, post = np.asarray(person, dtype=np.int32), np.asarray(post, dtype=np.int32)
+        on_topic = self.interests[person, self.posts.topic[post]]
+        return attended_pull(person, post, on_topic, np.zeros(person.size), self.motives, self.posts.appeal,
+                             self.table.off_topic, np.ones(len(Motivation)), self.table.half_life_hours)
+
+    def _share(self, first: Items, on_topic: np.ndarray) -> None:
         """First readers may pass the post on to their audience.
 
         Each of the reader's motives contributes its weight times its type's
-        share probability, the post's appeal to it (counting topic), and the
-        attention left at the post's age (the type's half-life).
+        share probability, the post's appeal to it (counting topic: ``on_topic``
+        per reading), and the attention left at the post's age (the type's
+        half-life): :func:`attended_pull`.
         """
         brand = self.posts.brand[first.post]
         published = (self.posts.tick[first.post] - 1) * self.tick_hours
         age_hours = self._session_at[first.person] - published
         boost = np.where(per_brand(self.seeded, first.person, brand) & (first.source == BRAND),
                          self.share_boost[brand], 1.0)
-        decay = attention(age_hours[:, None], self.table.half_life_hours[None, :])
-        chance = (self._pull(first.person, first.post) * self.table.share_probability[None, :] * decay).sum(axis=1)
+        chance = attended_pull(first.person, first.post, on_topic, age_hours, self.motives, self.posts.appeal,
+                               self.table.off_topic, self.table.share_probability, self.table.half_life_hours)
         chance = np.minimum(chance * boost, 1.0)
         draw = self.rng.random(len(first))
         interacts = draw < np.minimum(chance / SHARE_OF_INTERACTIONS, 1.0)   # a share is an interaction too
@@ -561,7 +629,10 @@ class SharingModel(mesa.Model):
 
     def _follow(self, first: Items) -> None:
         """Non-followers who read a friend's share may follow the brand."""
-        from_friend = first.subset(first.source != BRAND)
+        from_friend = np.flatnonzero(first.source != BRAND)
+        if from_friend.size == 0:
+            return
+        from_friend = first.subset(from_friend)
         brand = self.posts.brand[from_friend.post].astype(np.int64)
         free = self.followers.may_follow(from_friend.person, brand)
         candidates = from_friend.subset(free)
@@ -579,14 +650,12 @@ class SharingModel(mesa.Model):
         self.log.record(self.tick, EventKind.FOLLOW, NO_POST, brand, person, source)
         self.counts.follows = person.size
 
-    def _tire(self, own: Items) -> None:
-        """Readers of a brand's own posts tire of it (:class:`sim.followers.Followers`)."""
+    def _tire(self, own: Items, on_topic: np.ndarray) -> None:
+        """Readers of a brand's own posts tire of it (:class:`sim.followers.Followers`); ``on_topic`` per reading."""
         brand = self.posts.brand[own.post].astype(np.int64)
-        motivation = self.motivation[own.person]
         added = reading_fatigue(
-            self.scenario.fatigue, promotional=self.posts.promotional[own.post],
-            off_topic=~self.interests[own.person, self.posts.topic[own.post]],
-            offended=self.table.offended_by_provocative[motivation],
+            self.scenario.fatigue, promotional=self.posts.promotional[own.post], off_topic=~on_topic,
+            offended=self.table.offended_by_provocative[self.motivation[own.person]],
             provocative=self.posts.qualities[own.post, QUALITIES.index("provocative")])
         tiring = self.followers.tire(own.person, brand, added, self._session_at[own.person], self.rng)
         self.log.record(self.tick, EventKind.BLIND, NO_POST, tiring.hid_brand, tiring.hid_person, BRAND)
