@@ -342,13 +342,13 @@ def test_worker_count_respects_cores_memory_and_tasks(tmp_path, monkeypatch):
     assert worker_count(plan, 4, 100) == (4, None)
     assert worker_count(plan, 4, 3) == (3, None)                    # no more workers than replications
     assert worker_count(plan, 12, 100) == (8, "--workers 12: this machine has 8 cores; using 8")
-    # 1 GB: 0.8 GB for workers of about 180 MB each, plus the model
+    # 1 GB: 0.8 GB for workers of about 320 MB each (numba's runtime included), plus the model
     monkeypatch.setattr("sim.scenario.memory_available", lambda: 2**30)
     count, notice = worker_count(plan, 8, 100)
-    assert count == 4
-    assert notice.startswith("--workers 8: each worker needs about 18") and notice.endswith(
-        "and this machine has 1.0 GB of memory; using 4")
-    monkeypatch.setattr("sim.scenario.memory_available", lambda: 320 * 2**20)
+    assert count == 2
+    assert notice.startswith("--workers 8: each worker needs about 3") and notice.endswith(
+        "and this machine has 1.0 GB of memory; using 2")
+    monkeypatch.setattr("sim.scenario.memory_available", lambda: 600 * 2**20)
     assert worker_count(plan, 8, 100)[0] == 1                       # in this process: no extra interpreter
 
 
