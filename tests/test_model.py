@@ -8,7 +8,8 @@ import pytest
 
 from sim.content import attention
 from sim.events import BRAND
-from sim.model import SharingModel
+from sim.followers import Followers
+from sim.model import SharingModel, attended_pull
 from sim.motivations import PROFILES, Motivation
 from tests.conftest import small_scenario
 
@@ -216,3 +217,41 @@ def test_datacollector_series_agrees_with_the_event_log():
     assert series.shares.sum() == (events.kind == "share").sum()
     assert series.reach.iloc[-1] == events[events.kind == "exposure"].person.nunique()
     assert series.followers.iloc[-1] == model.followers.follows.sum()
+
+
+def test_the_compiled_share_chance_is_the_sum_over_motives_of_pull_times_chance_times_attention():
+    model = run(small_scenario())
+    rng = np.random.default_rng(1)
+    person = rng.integers(0, model.population, 500).astype(np.int32)
+    post = rng.integers(0, len(model.posts), 500).astype(np.int32)
+    age = rng.random(500) * 48
+    on_topic = model.interests[person, model.posts.topic[post]]
+    table = model.table
+    pull = model.motives[person] * model.posts.appeal[post] * np.where(on_topic[:, None], 1.0, table.off_topic)
+    expected = (pull * table.share_probability * attention(age[:, None], table.half_life_hours)).sum(axis=1)
+    chance = attended_pull(person, post, on_topic, age, model.motives, model.posts.appeal,
+                           table.off_topic, table.share_probability, table.half_life_hours)
+    assert expected.max() > 0
+    np.testing.assert_allclose(chance, expected, rtol=1e-12)
+    np.testing.assert_allclose(model.relevance(person, post), pull.sum(axis=1), rtol=1e-12)
+
+
+def test_fatigue_adds_up_per_follower_and_brand_decayed_to_the_first_reading():
+    rules = small_scenario().fatigue
+    followers = Followers(4, 2, rules, tolerance=np.full(4, 1e9))     # nobody acts
+    followers.follows[[0, 1, 2], 0] = True
+    followers.follows[0, 1] = True
+    followers.hidden[2, 0] = True                                     # hid brand 0: its posts count for nothing
+    followers.fatigue[0, 0], followers.fatigue_at[0, 0] = 1.0, 10.0
+    person = np.array([1, 0, 2, 3, 0, 0])                             # 3 follows nothing
+    brand = np.array([0, 0, 0, 0, 1, 0])
+    added = np.array([0.5, 0.25, 9.0, 9.0, 0.75, 0.125])
+    at = np.array([30.0, 10.0 + rules.half_life_hours, 31.0, 32.0, 33.0, 99.0])
+    followers.tire(person, brand, added, at, np.random.default_rng(0))
+    expected = np.zeros((4, 2))
+    expected[1, 0] = 0.5
+    expected[0, 0] = 0.5 + 0.25 + 0.125         # halved once by the first reading's hour, then both readings
+    expected[0, 1] = 0.75
+    np.testing.assert_allclose(followers.fatigue, expected)
+    assert followers.fatigue_at[0, 0] == 10.0 + rules.half_life_hours and followers.fatigue_at[1, 0] == 30.0
+    assert followers.fatigue_at[2, 0] == 0.0 and followers.fatigue_at[3].tolist() == [0.0, 0.0]
