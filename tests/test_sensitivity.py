@@ -56,7 +56,11 @@ def test_morris_puts_the_known_drivers_on_top_and_inert_parameters_at_zero(tmp_p
                                    "sigma"]
     top = {output: group.sort_values("rank").iloc[0] for output, group in table.groupby("output")}
     assert top["reach"]["parameter"] == "brands.0.followers"
-    assert top["unfollow_rate"]["parameter"] == "brands.0.campaign.posts_per_day"
+    # Unfollowing has two drivers of about the same size here: posting more tires followers, and a
+    # bigger page reaches less keen ones. At 8 trajectories they trade first place from seed to seed
+    # (posting first at seeds 11, 13 and 42, the page's size at 12 before issue 16's draws and at 3
+    # and 99 after), so the test asks for one of them on top, clearly above zero.
+    assert top["unfollow_rate"]["parameter"] in {"brands.0.campaign.posts_per_day", "brands.0.followers"}
     for row in top.values():                                # clearly above zero
         assert row["mu_star"] - row["mu_star_conf"] > 0
     inert = table[table["parameter"].isin(INERT)]
