@@ -473,8 +473,9 @@ def where(run: RunLog, matrix=None, community: np.ndarray | None = None) -> dict
     parts, how = _communities(matrix, community, int(run.meta.get("seed") or 0))
     rows = []
     if parts is not None:
-        frame = pd.DataFrame({"part": parts, "reached": reached, "followers": followers, "sharers": sharers})
-        frame = frame[frame["part"] > -2]            # -2: outside the snowball sample
+        counted = np.flatnonzero(parts > -2)         # -2: outside the snowball sample (not counted)
+        frame = pd.DataFrame({"part": parts[counted], "reached": reached[counted],
+                              "followers": followers[counted], "sharers": sharers[counted]})
         grouped = frame.groupby("part").agg(people=("reached", "size"), followers=("followers", "sum"),
                                             reached=("reached", "sum"), sharers=("sharers", "sum"))
         grouped["reach_rate"] = grouped["reached"] / grouped["people"]
