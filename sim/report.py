@@ -14,7 +14,6 @@ starts fast; figures are drawn on the non-interactive Agg canvas.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -145,47 +144,20 @@ def write_plots(run: RunLog, summary: dict, post_table: pd.DataFrame, series: pd
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, job in plot_jobs(run, summary, post_table, series).items():
-        path = folder / name
-        path.write_bytes(_drawn_job(job))
-        paths.append(path)
-    return paths
-
-
-def plot_jobs(run: RunLog, summary: dict, post_table: pd.DataFrame, series: pd.DataFrame) -> dict:
-    """The figures :func:`write_plots` draws, by file name: each (draw, size, label, margins)
-    for :func:`_png_bytes`, drawn when asked (see :func:`_drawn_job`)."""
     tick_hours = float(run.meta.get("tick_hours", summary.get("tick_hours", 1.0)))
     label = f"{summary.get('scenario', '')} (seed {summary.get('seed')})"
-    return {
-        "reach_followers.png": (lambda fig: _draw_reach_followers(fig, series, tick_hours, summary),
-                                (8, 6), label, {}),
-        "shares_by_motivation.png": (lambda fig: _draw_shares_by_motivation(fig, summary), (8, 6), label,
-                                     dict(bottom=0.22, wspace=0.35)),
-        "cascade_sizes.png": (lambda fig: _draw_cascade_sizes(fig, post_table), (8, 6), label, {}),
+    drawings = {
+        "reach_followers.png": lambda fig: _draw_reach_followers(fig, series, tick_hours, summary),
+        "shares_by_motivation.png": lambda fig: _draw_shares_by_motivation(fig, summary),
+        "cascade_sizes.png": lambda fig: _draw_cascade_sizes(fig, post_table),
     }
-
-
-def page_jobs(answers: tuple) -> dict:
-    """The figures only the report page shows, as :func:`plot_jobs` gives them: ``answers`` is
-    (when, where, how) of :func:`sim.analysis.analyse` (of ``where``, ``available`` and
-    ``by_distance`` are enough; of ``how``, ``reach_by_generation``)."""
-    timing, place, spread = answers
-    jobs = {
-        "attention": (lambda fig: _draw_attention(fig, timing), (7.5, 3.6), None,
-                      dict(left=0.09, right=0.92, bottom=0.15, wspace=0.35)),
-        "generations": (lambda fig: _draw_generations(fig, spread), (7.5, 3.0), None, dict(bottom=0.17)),
-    }
-    if place.get("available") and place["by_distance"]:
-        jobs["distance"] = (lambda fig: _draw_distance(fig, place), (7.5, 3.0), None, dict(bottom=0.17))
-    return jobs
-
-
-def _drawn_job(job: tuple) -> bytes:
-    """The PNG of one figure of :func:`plot_jobs` or :func:`page_jobs`."""
-    draw, size, label, margins = job
-    return _png_bytes(draw, size, label, **margins)
+    margins = {"shares_by_motivation.png": dict(bottom=0.22, wspace=0.35)}
+    paths = []
+    for name, draw in drawings.items():
+        path = folder / name
+        path.write_bytes(_png_bytes(draw, (8, 6), label, **margins.get(name, {})))
+        paths.append(path)
+    return paths
 
 
 PLOT_DPI = 90
@@ -350,14 +322,9 @@ def _draw_cascade_sizes(fig, post_table: pd.DataFrame) -> None:
 
 def _png(draw, size=(7.5, 3.6), **margins) -> str:
     """Draw on a fresh Agg figure and return it as a base64 PNG data URI."""
-    return _uri(_png_bytes(draw, size, **margins))
-
-
-def _uri(png: bytes) -> str:
-    """A PNG as a data URI."""
     import base64
 
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(_png_bytes(draw, size, **margins)).decode("ascii")
 
 
 def _drawn(folder: Path | None, name: str) -> str | None:
@@ -464,16 +431,13 @@ def _draw_generations(fig, spread: dict) -> None:
 # --------------------------------------------------------------------------
 
 def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: pd.DataFrame,
-                  folder: Path | None = None, forest=None, network: tuple | None = None,
-                  drawing: "Drawing | None" = None) -> str:
+                  folder: Path | None = None, forest=None, network: tuple | None = None) -> str:
     """The report page as one self-contained HTML string (figures embedded).
 
     ``folder`` is where scenario.yaml, network.npz and the plots are read from
     (the run folder); without them the Where section says what is missing.
     ``forest``: the run's cascade forest, when already built; ``network``: the
-    folder's network as :func:`sim.rundir.read_network` reads it, when already at hand;
-    ``drawing``: a :class:`Drawing` of the run's :func:`plot_jobs`, which then draws
-    the page's own figures too (and the plots are taken from it, not from the folder).
+    folder's network as :func:`sim.rundir.read_network` reads it, when already at hand.
     """
     import math
     from importlib.resources import files
@@ -490,24 +454,17 @@ def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: 
     tick_hours = float(run.meta.get("tick_hours", summary.get("tick_hours", 1.0)))
     timing, place, spread = answers.when, answers.where, answers.how
     ic = is_independent_cascade(run)
-    if drawing is not None:
-        drawing.add(page_jobs, (timing, {key: place[key] for key in ("available", "by_distance") if key in place},
-                                {"reach_by_generation": spread["reach_by_generation"]}))
-        pngs = drawing.result()
-        figures = {"reach": _uri(pngs["reach_followers.png"]),
-                   "motivation": None if ic else _uri(pngs["shares_by_motivation.png"]),
-                   "sizes": _uri(pngs["cascade_sizes.png"])}
-    else:
-        pngs = {name: _drawn_job(job) for name, job in page_jobs((timing, place, spread)).items()}
-        figures = {
-            "reach": _drawn(folder, "reach_followers.png")
-            or _png(lambda fig: _draw_reach_followers(fig, series, tick_hours, summary), size=(7.5, 4.5)),
-            "motivation": None if ic else (_drawn(folder, "shares_by_motivation.png")
-                                           or _png(lambda fig: _draw_shares_by_motivation(fig, summary), bottom=0.25,
-                                                   wspace=0.35)),
-            "sizes": _drawn(folder, "cascade_sizes.png") or _png(lambda fig: _draw_cascade_sizes(fig, post_table)),
-        }
-    figures.update({key: _uri(pngs[key]) for key in ("attention", "generations", "distance") if key in pngs})
+    figures = {
+        "reach": _drawn(folder, "reach_followers.png")
+        or _png(lambda fig: _draw_reach_followers(fig, series, tick_hours, summary), size=(7.5, 4.5)),
+        "attention": _png(lambda fig: _draw_attention(fig, timing), left=0.09, right=0.92, bottom=0.15, wspace=0.35),
+        "motivation": None if ic else (_drawn(folder, "shares_by_motivation.png")
+                                       or _png(lambda fig: _draw_shares_by_motivation(fig, summary), bottom=0.25, wspace=0.35)),
+        "generations": _png(lambda fig: _draw_generations(fig, spread), size=(7.5, 3.0), bottom=0.17),
+        "sizes": _drawn(folder, "cascade_sizes.png") or _png(lambda fig: _draw_cascade_sizes(fig, post_table)),
+    }
+    if place.get("available") and place["by_distance"]:
+        figures["distance"] = _png(lambda fig: _draw_distance(fig, place), size=(7.5, 3.0), bottom=0.17)
 
     def pct(value) -> str:
         return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else _percent(value)
@@ -547,147 +504,14 @@ def write_html_report(folder: Path, run: RunLog, summary: dict, post_table: pd.D
     return path
 
 
-def write_report(folder: Path, measured, network: tuple | None = None, drawing: "Drawing | None" = None) -> None:
+def write_report(folder: Path, measured, network: tuple | None = None) -> None:
     """Write a run's tables, plots and report.html into ``folder`` (its scenario.yaml and
     network.npz, if any, already there); ``measured``: :class:`sim.analysis.Measures`;
-    ``network``: the network.npz's contents, when at hand (see :func:`render_report`);
-    ``drawing``: the run's figures as :func:`start_drawing` started them (None: drawn here)."""
+    ``network``: the network.npz's contents, when at hand (see :func:`render_report`)."""
     m = measured
     write_tables(m.summary, m.posts, m.series, folder)
-    if drawing is None:
-        write_plots(m.run, m.summary, m.posts, m.series, folder)
-        write_html_report(folder, m.run, m.summary, m.posts, m.series, m.forest, network)
-        return
-    page = render_report(m.run, m.summary, m.posts, m.series, folder, m.forest, network, drawing)
-    pngs = drawing.result()
-    for name in plot_jobs(m.run, m.summary, m.posts, m.series):
-        (Path(folder) / name).write_bytes(pngs[name])
-    (Path(folder) / REPORT_FILE).write_text(page, encoding="utf-8")
-
-
-# --------------------------------------------------------------------------
-# Drawing beside the rest of the work
-# --------------------------------------------------------------------------
-
-DRAW_APART = 200_000
-"""Runs of at least this many people draw their figures in a child process while this one
-analyses the run and writes its other files (:func:`start_drawing`). Drawing the six figures
-takes about 0.65 s (0.25 s of it importing matplotlib), about as long as everything else
-:func:`sim.runs.write_run_folder` does at 10^6 people; a small run's figures cost more than
-the rest, and starting a process is not worth it."""
-
-DRAWING_TIMEOUT = 300.0
-"""Seconds to wait for the child's figures before drawing them here instead."""
-
-
-def start_drawing(measured) -> "Drawing | None":
-    """Start drawing a run's :func:`plot_jobs` in a child process, when the run is big enough
-    (:data:`DRAW_APART`), the machine has a processor to spare and the operating system forks
-    (the child starts with this process's memory, measures included: nothing is sent to it but
-    the page's answers, see :meth:`Drawing.add`). None: draw them here, as
-    :func:`write_report` does without a drawing."""
-    m = measured
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if not hasattr(os, "fork") or cores < 2 or len(m.run.people) < DRAW_APART:
-        return None
-    return Drawing(plot_jobs(m.run, m.summary, m.posts, m.series))
-
-
-class Drawing:
-    """Figures (PNG bytes by name) drawn in a forked child process.
-
-    The child draws the jobs it is given at once, then those that :meth:`add` sends,
-    and hands all the PNGs back when :meth:`result` asks. The figures are those the
-    same jobs draw here, byte for byte; if the child fails or falls silent (for
-    :data:`DRAWING_TIMEOUT` s), they are drawn here. Use as a context manager, or
-    :meth:`close` it: the child is ended if its figures are not wanted.
-    """
-
-    def __init__(self, jobs: dict):
-        import multiprocessing
-        import warnings
-
-        self.jobs = dict(jobs)                  # everything asked for, to draw here if the child fails
-        self.pngs: dict | None = None
-        self.pid, self.connection = None, None
-        ours, theirs = multiprocessing.Pipe()
-        try:
-            with warnings.catch_warnings():      # Python 3.12+ warns of forking a process with threads
-                warnings.simplefilter("ignore", DeprecationWarning)        # (the child only draws)
-                pid = os.fork()
-        except OSError:
-            ours.close()
-            theirs.close()
-            return
-        if pid == 0:                            # the child: never returns
-            ours.close()
-            _draw_for_parent(self.jobs, theirs)
-        theirs.close()
-        self.pid, self.connection = pid, ours
-
-    def add(self, make_jobs, data) -> None:
-        """Draw the jobs ``make_jobs(data)`` too (``make_jobs`` a module-level function: it
-        and ``data`` are sent to the child)."""
-        self.jobs.update(make_jobs(data))
-        if self.connection is not None:
-            try:
-                self.connection.send((make_jobs, data))
-            except (OSError, ValueError):
-                self.close()
-
-    def result(self) -> dict:
-        """All the figures' PNGs, by name."""
-        if self.pngs is None:
-            pngs = {}
-            if self.connection is not None:
-                try:
-                    self.connection.send(None)
-                    if self.connection.poll(DRAWING_TIMEOUT):
-                        pngs = self.connection.recv()
-                except (OSError, EOFError, ValueError):
-                    pngs = {}
-                self.close(wait=bool(pngs))
-            self.pngs = {name: pngs[name] if name in pngs else _drawn_job(job) for name, job in self.jobs.items()}
-        return self.pngs
-
-    def close(self, wait: bool = False) -> None:
-        """End the child (unless ``wait``: it has sent its figures and is exiting) and collect it."""
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
-        if self.pid is not None:
-            import signal
-
-            try:
-                if not wait and os.waitpid(self.pid, os.WNOHANG) == (0, 0):
-                    os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-            except ChildProcessError:
-                pass
-            self.pid = None
-
-    def __enter__(self) -> "Drawing":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-def _draw_for_parent(jobs: dict, connection) -> None:
-    """The child of :class:`Drawing`: draw ``jobs``, then the jobs sent until None, send
-    back the PNGs and exit (never returning into the parent's code)."""
-    status = 1
-    try:
-        pngs = {name: _drawn_job(job) for name, job in jobs.items()}
-        while (message := connection.recv()) is not None:
-            make_jobs, data = message
-            pngs.update({name: _drawn_job(job) for name, job in make_jobs(data).items()})
-        connection.send(pngs)
-        status = 0
-    except BaseException:               # noqa: BLE001 - the parent draws what is missing
-        pass
-    finally:
-        os._exit(status)
+    write_plots(m.run, m.summary, m.posts, m.series, folder)
+    write_html_report(folder, m.run, m.summary, m.posts, m.series, m.forest, network)
 
 
 def rebuild_report(folder: Path) -> Path:

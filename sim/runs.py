@@ -111,22 +111,17 @@ def _write_run_folder(result: RunResult, folder: Path, force: bool, pick_free: b
         check_destination(folder, force=force, kind="run")
     with staged_folder(folder, kind="run", force=force, pick_free=pick_free) as staging:
         partial = staging.path
+        resolved = result.scenario.model_copy(deep=True)
+        resolved.seed = result.seed
+        resolved.population.size = result.log.meta["population"]
+        save_scenario(resolved, partial / "scenario.yaml")
+        result.log.save(partial, events_format)
+        network = None
+        if result.graph is not None:
+            write_network(result.graph, partial)
+            network = graph_network(result.graph)       # what the report would read back from the file
         measured = measure(result.log, series=result.series)
-        drawing = report.start_drawing(measured)        # a big run's figures: drawn meanwhile, apart
-        try:
-            resolved = result.scenario.model_copy(deep=True)
-            resolved.seed = result.seed
-            resolved.population.size = result.log.meta["population"]
-            save_scenario(resolved, partial / "scenario.yaml")
-            result.log.save(partial, events_format)
-            network = None
-            if result.graph is not None:
-                write_network(result.graph, partial)
-                network = graph_network(result.graph)       # what the report would read back from the file
-            report.write_report(partial, measured, network, drawing)
-        finally:
-            if drawing is not None:
-                drawing.close()
+        report.write_report(partial, measured, network)
         record_files(partial)
     result.folder = staging.folder
     return measured.summary
