@@ -486,8 +486,9 @@ def where(run: RunLog, matrix=None, community: np.ndarray | None = None) -> dict
     distance = follower_distance(matrix, np.flatnonzero(followers))
     at = np.where(np.isfinite(distance), np.minimum(distance, 4), 5).astype(int)
     names = ["0 (followers)", "1", "2", "3", "4 or more", "unreachable"]
-    by_distance = [{"distance": names[d], "people": int((at == d).sum()),
-                    "reached": int((reached & (at == d)).sum())} for d in range(6) if (at == d).any()]
+    people, hit = np.bincount(at, minlength=6), np.bincount(at[reached], minlength=6)    # one pass each
+    by_distance = [{"distance": names[d], "people": int(people[d]), "reached": int(hit[d])}
+                   for d in range(6) if people[d]]
     for row in by_distance:
         row["reach_rate"] = row["reached"] / row["people"] if row["people"] else 0.0
     return {"available": True, "parts": rows, "how": how, "by_distance": by_distance,
