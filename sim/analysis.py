@@ -171,7 +171,7 @@ def brand_roles(run: RunLog, b: int, offended_types: set[str], employee: pd.Seri
         hot = own[provocative.reindex(own["post"], fill_value=0.0).to_numpy() > 0]
         first_follow = follows[follows["brand"] == b].groupby("person")["tick"].min()
         quit_at = unfollows[unfollows["brand"] == b].groupby("person")["tick"].min()
-        was_following = (np.isin(hot["person"].to_numpy(), start_ids)
+        was_following = (_among(hot["person"].to_numpy(), start_ids)
                          | (first_follow.reindex(hot["person"]).to_numpy() <= hot["tick"].to_numpy()))
         still = ~(quit_at.reindex(hot["person"]).to_numpy() < hot["tick"].to_numpy())
         touchy = motivation.reindex(hot["person"]).isin(offended_types).to_numpy()
@@ -193,6 +193,15 @@ def brand_roles(run: RunLog, b: int, offended_types: set[str], employee: pd.Seri
         "offended": int(offended.size),
         "critics": int(distinct(np.concatenate([left, offended])).size),
     }
+
+
+def _among(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """``np.isin(values, ordered)`` for ``ordered`` sorted and distinct, by binary search: NumPy
+    sorts both arrays when ``ordered`` spans more than 6 times as many numbers as the two hold
+    (a brand's 10^5 followers among 10^6 people: 15 ms against 2)."""
+    if ordered.size == 0:
+        return np.zeros(values.shape, dtype=bool)
+    return ordered[np.minimum(np.searchsorted(ordered, values), ordered.size - 1)] == values
 
 
 def who(run: RunLog, summary: dict, scenario: dict | None) -> dict:
