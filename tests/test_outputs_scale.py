@@ -133,15 +133,20 @@ def test_people_and_events_csv_read_back_as_they_were(result, tmp_path):
     assert back.people["employee"].dtype == bool and back.people["follows_0"].dtype == bool
 
 
-def test_follower_distance_is_the_same_whatever_the_pieces(monkeypatch):
+def test_a_search_for_enough_people_stops_after_the_level_that_reaches_them():
     rng = np.random.default_rng(6)
     n = 2000
     matrix = sp.random_array((n, n), density=4 / n, format="csr", rng=rng)
-    followers = rng.choice(n, size=30, replace=False)
-    whole = analysis.follower_distance(matrix, followers)
-    monkeypatch.setattr(analysis, "BFS_PIECE", 7)
-    assert np.isfinite(whole).sum() > n // 2
-    np.testing.assert_array_equal(analysis.follower_distance(matrix, followers), whole)
+    sources = rng.choice(n, size=30, replace=False)
+    whole = analysis._breadth_first(matrix, sources)
+    assert np.isfinite(whole).sum() > n // 2 and whole.max() == np.inf
+    wide = sp.csr_array((matrix.data, matrix.indices.astype(np.int64), matrix.indptr.astype(np.int64)), shape=(n, n))
+    np.testing.assert_array_equal(analysis._breadth_first(wide, sources), whole)    # 64-bit indices
+    reached = np.cumsum(np.bincount(whole[np.isfinite(whole)].astype(np.int64)))
+    for enough in (1, 30, 31, 500, n):
+        last = min(int(np.searchsorted(reached, enough)), reached.size - 1)
+        expected = np.where(whole <= last, whole, np.inf)
+        np.testing.assert_array_equal(analysis._breadth_first(matrix, sources, enough), expected)
 
 
 def test_the_report_is_given_the_network_that_network_npz_reads_back_as(result, tmp_path):
