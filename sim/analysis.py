@@ -316,12 +316,12 @@ def label_propagation(matrix, seed: int, passes: int = LABEL_PASSES) -> np.ndarr
     indptr = np.asarray(ties.indptr, dtype=np.int64)
     indices = np.asarray(ties.indices, dtype=np.int32)
     rng = np.random.default_rng(seed)
-    labels = np.arange(n, dtype=np.int64)
-    pair_label = np.empty(indices.size, dtype=np.int64)
-    pair_count = np.empty(indices.size, dtype=np.int64)
-    pairs_of = np.zeros(n, dtype=np.int64)
+    labels = np.arange(n, dtype=np.int32)       # 32-bit: the loops' arrays stay in the cache
+    pair_label = np.empty(indices.size, dtype=np.int32)
+    pair_count = np.empty(indices.size, dtype=np.int32)
+    pairs_of = np.zeros(n, dtype=np.int32)
     stale = np.ones(n, dtype=np.bool_)
-    tally = np.zeros(n, dtype=np.int64)
+    tally = np.zeros(n, dtype=np.int32)
     made = 0
     for _ in range(passes):
         pairs = _label_tallies(indptr, indices, labels, stale, pair_label, pair_count, pairs_of, tally)
@@ -331,10 +331,10 @@ def label_propagation(matrix, seed: int, passes: int = LABEL_PASSES) -> np.ndarr
         made += 1
         if changed * 1000 < n:
             break
-    return labels, made
+    return labels.astype(np.int64), made
 
 
-@numba.njit("void(int64[:], int64, int64)", cache=True)
+@numba.njit("void(int32[:], int64, int64)", cache=True)
 def _sort_run(values, first, stop):
     """Sort ``values[first:stop]`` in place: Shell sort (Ciura's gaps), insertion sort below
     10 items. Most runs are a few items, for which NumPy's sort called from compiled code
@@ -352,7 +352,7 @@ def _sort_run(values, first, stop):
             values[r] = value
 
 
-@numba.njit("int64(int64[:], int32[:], int64[:], boolean[:], int64[:], int64[:], int64[:], int64[:])", cache=True)
+@numba.njit("int64(int64[:], int32[:], int32[:], boolean[:], int32[:], int32[:], int32[:], int32[:])", cache=True)
 def _label_tallies(indptr, indices, labels, stale, pair_label, pair_count, pairs_of, tally):
     """One label-propagation pass, first half: for each ``stale`` person (a friend changed
     label since their tally), the distinct labels of their friends in increasing order and
@@ -385,7 +385,7 @@ def _label_tallies(indptr, indices, labels, stale, pair_label, pair_count, pairs
     return total
 
 
-@numba.njit("int64(int64[:], int32[:], int64[:], boolean[:], int64[:], int64[:], int64[:], float64[:], float64[:])",
+@numba.njit("int64(int64[:], int32[:], int32[:], boolean[:], int32[:], int32[:], int32[:], float64[:], float64[:])",
             cache=True)
 def _take_labels(indptr, indices, labels, stale, pair_label, pair_count, pairs_of, score, take):
     """One label-propagation pass, second half: each person with friends whose ``take`` is
