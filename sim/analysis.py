@@ -313,8 +313,8 @@ def label_propagation(matrix, seed: int, passes: int = LABEL_PASSES) -> np.ndarr
 
     ties = sp.csr_array(matrix + matrix.T)      # self-ties are skipped by the loops
     n = matrix.shape[0]
-    indptr = np.asarray(ties.indptr, dtype=np.int64)
-    indices = np.asarray(ties.indices, dtype=np.int32)
+    indptr = np.ascontiguousarray(ties.indptr, dtype=np.int64)
+    indices = np.ascontiguousarray(ties.indices, dtype=np.int32)
     rng = np.random.default_rng(seed)
     labels = np.arange(n, dtype=np.int32)       # 32-bit: the loops' arrays stay in the cache
     pair_label = np.empty(indices.size, dtype=np.int32)
@@ -334,7 +334,7 @@ def label_propagation(matrix, seed: int, passes: int = LABEL_PASSES) -> np.ndarr
     return labels.astype(np.int64), made
 
 
-@numba.njit("void(int32[:], int64, int64)", cache=True)
+@numba.njit("void(int32[::1], int64, int64)", cache=True)
 def _sort_run(values, first, stop):
     """Sort ``values[first:stop]`` in place: Shell sort (Ciura's gaps; a plain insertion sort
     up to 4 items). Most runs are a few items, for which numba's own array sort costs far
@@ -352,7 +352,8 @@ def _sort_run(values, first, stop):
             values[r] = value
 
 
-@numba.njit("int64(int64[:], int32[:], int32[:], boolean[:], int32[:], int32[:], int32[:], int32[:])", cache=True)
+@numba.njit("int64(int64[::1], int32[::1], int32[::1], boolean[::1], int32[::1], int32[::1], int32[::1], "
+            "int32[::1])", cache=True)
 def _label_tallies(indptr, indices, labels, stale, pair_label, pair_count, pairs_of, tally):
     """One label-propagation pass, first half: for each ``stale`` person (a friend changed
     label since their tally), the distinct labels of their friends in increasing order and
@@ -385,8 +386,8 @@ def _label_tallies(indptr, indices, labels, stale, pair_label, pair_count, pairs
     return total
 
 
-@numba.njit("int64(int64[:], int32[:], int32[:], boolean[:], int32[:], int32[:], int32[:], float64[:], float64[:])",
-            cache=True)
+@numba.njit("int64(int64[::1], int32[::1], int32[::1], boolean[::1], int32[::1], int32[::1], int32[::1], "
+            "float64[::1], float64[::1])", cache=True)
 def _take_labels(indptr, indices, labels, stale, pair_label, pair_count, pairs_of, score, take):
     """One label-propagation pass, second half: each person with friends whose ``take`` is
     below 0.5 takes the label with the highest count + ``score`` (a score per pair, in
@@ -494,8 +495,8 @@ def _breadth_first(matrix, sources: np.ndarray, enough: int | None = None) -> np
 
     One breadth-first search from all sources at once over the CSR arrays
     (:func:`_levels`), so time and memory grow with the ties, not with their square."""
-    level_of = _levels(np.asarray(matrix.indptr, dtype=np.int64), _as_index(matrix.indices),
-                       np.asarray(sources, dtype=np.int64), -1 if enough is None else int(enough))
+    level_of = _levels(np.ascontiguousarray(matrix.indptr, dtype=np.int64), _as_index(matrix.indices),
+                       np.ascontiguousarray(sources, dtype=np.int64), -1 if enough is None else int(enough))
     distance = level_of.astype(np.float64)
     distance[level_of == UNSEEN] = np.inf
     return distance
@@ -503,15 +504,15 @@ def _breadth_first(matrix, sources: np.ndarray, enough: int | None = None) -> np
 
 def _as_index(indices: np.ndarray) -> np.ndarray:
     """A CSR's column indices as the compiled loops take them (32 or 64-bit, as they are)."""
-    return indices if indices.dtype in (np.int32, np.int64) else indices.astype(np.int64)
+    return np.ascontiguousarray(indices, dtype=indices.dtype if indices.dtype in (np.int32, np.int64) else np.int64)
 
 
 UNSEEN = np.iinfo(np.int32).max
 """:func:`_levels`' level of a person not reached (more levels than people cannot be)."""
 
 
-@numba.njit(["int32[:](int64[:], int32[:], int64[:], int64)", "int32[:](int64[:], int64[:], int64[:], int64)"],
-            cache=True)
+@numba.njit(["int32[::1](int64[::1], int32[::1], int64[::1], int64)",
+             "int32[::1](int64[::1], int64[::1], int64[::1], int64)"], cache=True)
 def _levels(indptr, indices, sources, enough):
     """Breadth-first search from all ``sources`` at once over CSR arrays, a level at a time:
     each person's level (:data:`UNSEEN` if not reached), stopping after the level at which
