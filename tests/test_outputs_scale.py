@@ -199,3 +199,16 @@ def test_label_propagation_gives_the_labels_of_the_plain_algorithm(n):
     expected, expected_passes = _label_propagation_by_pairs(matrix, seed=3, passes=12)
     assert passes == expected_passes and np.unique(labels).size < n
     np.testing.assert_array_equal(labels, expected)
+
+
+def test_label_propagation_with_hubs_and_self_ties_gives_the_labels_of_the_plain_algorithm():
+    rng = np.random.default_rng(8)
+    n = 3000
+    spread = sp.random_array((n, n), density=2 / n, format="csr", rng=rng)
+    hubs = sp.csr_array((np.ones(3 * 2000), (np.repeat([5, 50, 500], 2000), rng.integers(n, size=3 * 2000))),
+                        shape=(n, n))                    # a few people with hundreds of friends' labels to sort
+    matrix = sp.csr_array(spread + hubs + sp.eye_array(n, format="csr"))
+    labels, passes = analysis.label_propagation(matrix, seed=4, passes=20)
+    expected, expected_passes = _label_propagation_by_pairs(matrix, seed=4, passes=20)
+    assert passes == expected_passes
+    np.testing.assert_array_equal(labels, expected)
