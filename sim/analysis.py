@@ -322,11 +322,12 @@ def label_propagation(matrix, seed: int, passes: int = LABEL_PASSES) -> np.ndarr
     pairs_of = np.zeros(n, dtype=np.int32)
     stale = np.ones(n, dtype=np.bool_)
     tally = np.zeros(n, dtype=np.int32)
+    scores, take = np.empty(indices.size), np.empty(n)      # drawn into: no new memory each pass
     made = 0
     for _ in range(passes):
         pairs = _label_tallies(indptr, indices, labels, stale, pair_label, pair_count, pairs_of, tally)
-        score = rng.random(pairs)               # ties: at random
-        take = rng.random(n)
+        score = rng.random(out=scores[:pairs])  # ties: at random
+        rng.random(out=take)
         changed = _take_labels(indptr, indices, labels, stale, pair_label, pair_count, pairs_of, score, take)
         made += 1
         if changed * 1000 < n:
