@@ -133,15 +133,20 @@ def test_people_and_events_csv_read_back_as_they_were(result, tmp_path):
     assert back.people["employee"].dtype == bool and back.people["follows_0"].dtype == bool
 
 
-def test_follower_distance_is_the_same_whatever_the_pieces(monkeypatch):
+def test_a_search_for_enough_people_stops_after_the_level_that_reaches_them():
     rng = np.random.default_rng(6)
     n = 2000
     matrix = sp.random_array((n, n), density=4 / n, format="csr", rng=rng)
-    followers = rng.choice(n, size=30, replace=False)
-    whole = analysis.follower_distance(matrix, followers)
-    monkeypatch.setattr(analysis, "BFS_PIECE", 7)
-    assert np.isfinite(whole).sum() > n // 2
-    np.testing.assert_array_equal(analysis.follower_distance(matrix, followers), whole)
+    sources = rng.choice(n, size=30, replace=False)
+    whole = analysis._breadth_first(matrix, sources)
+    assert np.isfinite(whole).sum() > n // 2 and whole.max() == np.inf
+    wide = sp.csr_array((matrix.data, matrix.indices.astype(np.int64), matrix.indptr.astype(np.int64)), shape=(n, n))
+    np.testing.assert_array_equal(analysis._breadth_first(wide, sources), whole)    # 64-bit indices
+    reached = np.cumsum(np.bincount(whole[np.isfinite(whole)].astype(np.int64)))
+    for enough in (1, 30, 31, 500, n):
+        last = min(int(np.searchsorted(reached, enough)), reached.size - 1)
+        expected = np.where(whole <= last, whole, np.inf)
+        np.testing.assert_array_equal(analysis._breadth_first(matrix, sources, enough), expected)
 
 
 def test_the_report_is_given_the_network_that_network_npz_reads_back_as(result, tmp_path):
@@ -193,4 +198,17 @@ def test_label_propagation_gives_the_labels_of_the_plain_algorithm(n):
     labels, passes = analysis.label_propagation(matrix, seed=3, passes=12)
     expected, expected_passes = _label_propagation_by_pairs(matrix, seed=3, passes=12)
     assert passes == expected_passes and np.unique(labels).size < n
+    np.testing.assert_array_equal(labels, expected)
+
+
+def test_label_propagation_with_hubs_and_self_ties_gives_the_labels_of_the_plain_algorithm():
+    rng = np.random.default_rng(8)
+    n = 3000
+    spread = sp.random_array((n, n), density=2 / n, format="csr", rng=rng)
+    hubs = sp.csr_array((np.ones(3 * 2000), (np.repeat([5, 50, 500], 2000), rng.integers(n, size=3 * 2000))),
+                        shape=(n, n))                    # a few people with hundreds of friends' labels to sort
+    matrix = sp.csr_array(spread + hubs + sp.eye_array(n, format="csr"))
+    labels, passes = analysis.label_propagation(matrix, seed=4, passes=20)
+    expected, expected_passes = _label_propagation_by_pairs(matrix, seed=4, passes=20)
+    assert passes == expected_passes
     np.testing.assert_array_equal(labels, expected)
