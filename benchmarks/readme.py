@@ -152,6 +152,17 @@ def scale(folder: Path) -> str:
                 f"{change(before['ns_per_delivered'], now['ns_per_delivered'])} ({before['ns_per_delivered']:.0f} ns "
                 f"to {now['ns_per_delivered']:.0f} ns), peak memory {memory(before['peak_rss_mb'])} to "
                 f"{memory(now['peak_rss_mb'])}.\n")
+    long_now, long_before = (results("scale_1000000_14days.json", folder),
+                             results("scale_1000000_14days_before.json", folder))
+    if long_now is None or long_before is None:
+        text += missing("`python benchmarks/scale.py --size 1000000 --days 14 --save`, then the same with "
+                        "`--tree CHECKOUT`")
+    else:
+        text += (f"Over {long_now['days']:g} days (the issue's run: {long_now['delivered'] / 1e6:.1f} M feed items "
+                 f"delivered), per delivered feed item {change(long_before['ns_per_delivered'], long_now['ns_per_delivered'])} "
+                 f"({long_before['ns_per_delivered']:.0f} ns to {long_now['ns_per_delivered']:.0f} ns; in CPU time "
+                 f"{long_before['ns_cpu_per_delivered']:.0f} ns to {long_now['ns_cpu_per_delivered']:.0f} ns); writing the "
+                 f"run folder {long_now['outputs_over_setup']:.2g}x the set-up (it was {long_before['outputs_over_setup']:.2g}x).\n")
     big = results("scale_10000000.json", folder)
     if big is None:
         return text + missing("`python benchmarks/scale.py --size 10000000 --save`")
