@@ -132,8 +132,13 @@ def start_up(folder: Path) -> str:
     r = results("startup.json", folder)
     if r is None:
         return missing("`python benchmarks/run.py --parts startup`")
-    return (f"`sharesim --help` answers in {r['help_seconds']:.2f} s; a 1,000-person, 7-day `sharesim run` "
-            f"takes {r['run_1000_7days_seconds']:.1f} s as a whole process.\n")
+    text = (f"`sharesim --help` answers in {r['help_seconds']:.2f} s; a 1,000-person, 7-day `sharesim run` "
+            f"takes {r['run_1000_7days_seconds']:.1f} s as a whole process.")
+    if "model_import_seconds" in r:
+        text += (f" Of that, importing the model and the report's analyses with their compiled loops takes "
+                 f"{r['model_import_seconds']:.2f} s and {memory(r['model_import_mb'])} beyond the libraries "
+                 f"they stand on; the first time after installing, compiling the loops, {seconds(r['first_import_seconds'])}.")
+    return text + "\n"
 
 
 def scale(folder: Path) -> str:

@@ -52,6 +52,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -446,11 +447,40 @@ def part_startup(args) -> dict:
             subprocess.run(sharesim + ["run", str(scenario), "--out", str(Path(tmp) / f"run{k}"), "--quiet"],
                            capture_output=True, check=True, cwd=ROOT)
             runs.append(time.perf_counter() - start)
+    loads = [_load_model(ROOT) for _ in range(3)]
+    with tempfile.TemporaryDirectory() as tmp:                 # a fresh copy: its loops compile first
+        shutil.copytree(ROOT / "sim", Path(tmp) / "sim", ignore=shutil.ignore_patterns("__pycache__"))
+        compiling = _load_model(Path(tmp))
     result = {"help_seconds": statistics.median(helps), "run_1000_7days_seconds": statistics.median(runs),
-              "help_all": helps, "run_all": runs}
+              "help_all": helps, "run_all": runs,
+              "model_import_seconds": statistics.median(s for s, _ in loads),
+              "model_import_mb": statistics.median(mb for _, mb in loads),
+              "first_import_seconds": compiling[0]}
     print(f"sharesim --help: {result['help_seconds']:.3f} s (median of 5); "
-          f"1,000 people, 7 days, whole process: {result['run_1000_7days_seconds']:.2f} s (median of 3)")
+          f"1,000 people, 7 days, whole process: {result['run_1000_7days_seconds']:.2f} s (median of 3); "
+          f"importing the model and its compiled loops: {result['model_import_seconds']:.2f} s, "
+          f"{result['model_import_mb']:.0f} MB (first, compiling: {result['first_import_seconds']:.1f} s)")
     return result
+
+
+_LOAD_MODEL = """
+import re, time, pathlib
+def rss():
+    return int(re.search(r"VmRSS:\\s+(\\d+)", pathlib.Path("/proc/self/status").read_text()).group(1)) / 1024
+import numpy, scipy.special, pandas, networkx, mesa, matplotlib
+before, start = rss(), time.perf_counter()
+import sim.model, sim.analysis, sim.runs
+print(time.perf_counter() - start, rss() - before)
+"""
+
+
+def _load_model(folder: Path) -> tuple[float, float]:
+    """Seconds and MB of importing sharesim's model, analyses and their compiled loops (numba's runtime
+    with them) in a new process that already has the libraries they stand on (from ``folder``'s sim/)."""
+    done = subprocess.run([sys.executable, "-c", _LOAD_MODEL], capture_output=True, text=True, check=True,
+                          cwd=folder, env={**os.environ, "PYTHONPATH": str(folder)})
+    seconds, mb = map(float, done.stdout.split())
+    return seconds, mb
 
 
 # --------------------------------------------------------------------------
