@@ -109,7 +109,8 @@ def test_too_few_replications_is_bad_input(capsys):
 
 def test_readme_shows_the_table_sharesim_validate_wrote():
     """docs/validation/ keeps what `sharesim validate --out docs/validation` wrote for this version;
-    README's table is that table, and validation.json says every check passed and every control failed."""
+    README's table is that table, and validation.json says every control failed and every check passed
+    but those full size does not decide (tests/validation/test_stylised_facts.py, UNDECIDED)."""
     from tests.conftest import ROOT
 
     written = (ROOT / "docs" / "validation" / "validation.txt").read_text(encoding="utf-8").strip()
@@ -117,4 +118,7 @@ def test_readme_shows_the_table_sharesim_validate_wrote():
     assert written in readme
     record = json.loads((ROOT / "docs" / "validation" / "validation.json").read_text(encoding="utf-8"))
     checks = record["checks"] if isinstance(record, dict) else record
-    assert checks and all(c["passed"] and not c["control"]["passed"] for c in checks)
+    from tests.validation.test_stylised_facts import UNDECIDED
+
+    assert checks and all(not c["control"]["passed"] for c in checks)
+    assert all(c["passed"] for c in checks if c["code"] not in UNDECIDED)
