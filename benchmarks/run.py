@@ -342,7 +342,8 @@ def full_child(n: int, days: float, profile: Path | None = None) -> dict:
         profiler = Profiler()
         with profiler:
             model.run()
-        profile.write_text(profiler.output_text(unicode=True, color=False))
+        # paths relative to the project: the file is committed, and names no build machine's folders
+        profile.write_text(profiler.output_text(unicode=True, color=False).replace(f"{ROOT}/", ""))
     t2 = time.perf_counter()
     summary = metrics.summarize(model.run_log())
     t3 = time.perf_counter()

@@ -29,8 +29,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sharesim: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("sharesim: interrupted; nothing half-written was left behind", file=sys.stderr)
-        return 130
+        return _interrupted()
+    except SystemError as error:
+        # A signal handled while a compiled (numba) loop was running Python (numba's own
+        # helpers): Python reports the KeyboardInterrupt as the first cause of a chain of
+        # SystemErrors. Still an interruption, and everything above it was unwound as for one.
+        if _caused_by_interrupt(error):
+            return _interrupted()
+        raise
+
+
+def _caused_by_interrupt(error: BaseException | None) -> bool:
+    while error is not None:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        error = error.__cause__
+    return False
+
+
+def _interrupted() -> int:
+    print("sharesim: interrupted; nothing half-written was left behind", file=sys.stderr)
+    return 130
 
 
 def _interrupt(signum, frame):

@@ -154,7 +154,7 @@ def test_failure_while_writing_leaves_no_folder(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == [scenario]        # no folder, not even a hidden partial one
 
 
-LONG = {"name": "long", "duration_days": 365, "population": {"size": 60000},   # a minute or more: still running
+LONG = {"name": "long", "duration_days": 365, "population": {"size": 120000},   # ten seconds or more: still running
         "brands": [{"name": "Acme", "followers": 0.3, "campaign": {"posts_per_day": 8}}]}
 
 
@@ -188,3 +188,33 @@ def test_two_runs_at_once_write_to_different_folders(tmp_path):
     for folder in folders:
         assert (folder / "summary.json").is_file()
     assert (folders[0] / "events.csv").read_text() == (folders[1] / "events.csv").read_text()
+
+
+def test_an_interrupt_inside_a_compiled_loop_is_an_interruption(monkeypatch, capsys):
+    """A signal handled while numba runs its own Python helpers reaches us as a chain of SystemErrors
+    whose first cause is the KeyboardInterrupt: the command line treats it as Ctrl-C; other
+    SystemErrors are bugs and propagate."""
+    import sim.cli as cli
+
+    def interrupted_in_a_kernel(args):
+        try:
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt as interrupt:
+                raise SystemError("returned a result with an exception set") from interrupt
+        except SystemError as inner:
+            raise SystemError("returned a result with an exception set") from inner
+
+    def broken(args):
+        raise SystemError("a real bug")
+
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    for action in parser._subparsers._group_actions[0].choices.values():
+        action.set_defaults(command=interrupted_in_a_kernel)
+    assert cli.main(["run", "x.yaml"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    for action in parser._subparsers._group_actions[0].choices.values():
+        action.set_defaults(command=broken)
+    with pytest.raises(SystemError, match="a real bug"):
+        cli.main(["run", "x.yaml"])
