@@ -574,7 +574,7 @@ def _weighted_hours(time, start, end, at_night):
 @numba.njit(cache=True)
 def _exp1_at(log_x, exp1, slope):
     """:func:`_exp1_of_log` of one value."""
-    if log_x < _LOG_X0:
+    if not log_x >= _LOG_X0:                # (a NaN goes this way too, never into the table)
         return -0.5772156649015329 - log_x
     position = (min(log_x, _LOG_X1) - _LOG_X0) * _PER_UNIT
     step = int(position)
@@ -611,6 +611,8 @@ def _rank_sessions(reader, arrival, score, at, since, span, rate, table_of, chan
             above = rate[j] * tau * (_exp1_at(log_score - age / tau, exp1, slope)
                                      - _exp1_at(log_score + unseen / tau, exp1, slope))
         expected[i] = above
+        if not above >= 0.0:
+            raise ValueError("the background above a feed item is not a number of items (NaN or negative)")
         position = min(above * _STEPS_PER_ITEM, last_step + 1.0)
         step = min(int(position), last_step)
         low = chance_tables[table, step]

@@ -197,8 +197,11 @@ def _nth_active_tick(people, exponential, log_no_session, first, active):
     tick = np.empty(people.size, dtype=np.int64)
     for i in range(people.size):
         nth = np.ceil(-exponential[i] / log_no_session[people[i]])
-        # not <=: also a chance of 0 (never), whose n is infinite or not a number
-        tick[i] = active[first + max(int(nth), 1) - 1] if nth <= remaining else NEVER
+        if nth < 1.0:                 # a certain session (chance 1, ln 0 = -inf) is the first active tick
+            nth = 1.0
+        # n within the active ticks left; not for a chance of 0 (never), whose n is infinite or not a
+        # number, nor past the last active tick (then none is left: remaining is 0)
+        tick[i] = active[first + int(nth) - 1] if nth <= remaining else NEVER
     return tick
 
 

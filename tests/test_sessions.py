@@ -115,3 +115,17 @@ def test_the_calendar_loses_and_repeats_nobody_over_many_bookings():
         assert not schedule.booked[due].any()
     assert readings.sum() > 3 * schedule._blocks.size       # every block went round the free list, and again
     assert np.array_equal(bookings, readings + schedule.booked)
+
+
+def test_a_certain_session_booked_after_the_last_active_tick_never_comes():
+    """A heavy user's chance per tick is 1 (ln(1 - 1) = -inf): booked from a tick past the run's last
+    active one, their session is never, not a tick read from beyond the calendar's end."""
+    open_hours = open_hours_per_tick(48, 1.0, (8.0, 22.0))
+    schedule = SessionSchedule(np.array([1e6, 4.0]), open_hours, 14.0, np.random.default_rng(0))
+    last_active = int(np.flatnonzero(open_hours > 0)[-1])
+    schedule.book(np.array([0, 1]), from_tick=last_active + 1)
+    assert all(schedule.due(t).size == 0 for t in range(49))
+    schedule = SessionSchedule(np.array([1e6, 4.0]), open_hours, 14.0, np.random.default_rng(0))
+    schedule.book(np.array([0]), from_tick=1)            # and from the start: the first active tick
+    first_active = int(np.flatnonzero(open_hours > 0)[0])
+    assert schedule.due(first_active).tolist() == [0]
