@@ -284,6 +284,28 @@ def _chain(head, tail, nxt, pending, person, first_item, base):
         tail[p] = item
 
 
+@numba.njit(cache=True)
+def _unlink_one(head, tail, nxt, alive, pending, p, base):
+    """Take the items marked gone out of person ``p``'s chain, the rest kept in order (and the
+    flag of single items cleared when none is left)."""
+    item, kept = head[p], -1
+    head[p] = -1
+    while item >= 0:
+        following = nxt[item - base]
+        if alive[item - base]:
+            if kept >= 0:
+                nxt[kept - base] = item
+            else:
+                head[p] = item
+            kept = item
+        item = following
+    if kept >= 0:
+        nxt[kept - base] = -1
+    else:
+        pending[p] &= ~HAS_SINGLES
+    tail[p] = kept
+
+
 @numba.njit("UniTuple(int64, 2)(int64[:], int64[:], int64[:], int32[:], int32[:], int32[:], float64[:], "
             "boolean[:], int64, uint64[:], int64[:], int32[:], int32[:], float64[:], int64[:], float64[:], "
             "int32[:], int32[:], int32[:], float64[:], int64[:], int64[:], int64[:])", cache=True)
@@ -292,9 +314,9 @@ def _take(head, tail, nxt, item_person, item_post, item_source, item_arrival, al
           person, post, source, arrival, reader, singles, taken_from_slot):
     """Each reader's items that arrived by their session, written to ``person``, ``post``,
     ``source``, ``arrival`` and ``reader`` (the reader's position in ``readers``), and removed:
-    first the broadcasts (their bits cleared, counted in ``taken_from_slot``), then the reader's
-    chain of single items, walked once (those taken are marked gone and their numbers written to
-    ``singles``; the rest stay chained, in order). Returns (items taken, single items taken)."""
+    first the broadcasts (their bits cleared, counted in ``taken_from_slot``), then the single
+    items of the reader's chain (marked gone, their numbers written to ``singles``, and unlinked
+    by :func:`_unlink_one`). Returns (items taken, single items taken)."""
     count = 0
     single = 0
     for j in range(readers.size):
@@ -310,13 +332,11 @@ def _take(head, tail, nxt, item_person, item_post, item_source, item_arrival, al
                     arrival[count], reader[count] = slot_arrival[slot], j
                     taken_from_slot[slot] += 1
                     count += 1
+        pending[p] = bits
         if not bits & HAS_SINGLES:
-            pending[p] = bits
             continue
-        item, kept = head[p], -1
-        head[p] = -1
+        item = head[p]
         while item >= 0:
-            following = nxt[item - base]
             if item_arrival[item - base] <= at:
                 person[count], post[count] = item_person[item - base], item_post[item - base]
                 source[count], arrival[count] = item_source[item - base], item_arrival[item - base]
@@ -325,42 +345,16 @@ def _take(head, tail, nxt, item_person, item_post, item_source, item_arrival, al
                 singles[single] = item
                 single += 1
                 alive[item - base] = False
-            else:
-                if kept >= 0:
-                    nxt[kept - base] = item
-                else:
-                    head[p] = item
-                kept = item
-            item = following
-        if kept >= 0:
-            nxt[kept - base] = -1
-        else:
-            bits ^= HAS_SINGLES
-        tail[p] = kept
-        pending[p] = bits
+            item = nxt[item - base]
+        _unlink_one(head, tail, nxt, alive, pending, p, base)
     return count, single
 
 
 @numba.njit("void(int64[:], int64[:], int64[:], boolean[:], uint64[:], int64[:], int64)", cache=True)
 def _unlink_gone(head, tail, nxt, alive, pending, people, base):
-    """Take the items marked gone out of the lists of ``people`` (a person may come more than once)."""
+    """Take the items marked gone out of the chains of ``people`` (a person may come more than once)."""
     for p in people:
-        item, kept = head[p], -1
-        head[p] = -1
-        while item >= 0:
-            following = nxt[item - base]
-            if alive[item - base]:
-                if kept >= 0:
-                    nxt[kept - base] = item
-                else:
-                    head[p] = item
-                kept = item
-            item = following
-        if kept >= 0:
-            nxt[kept - base] = -1
-        else:
-            pending[p] &= ~HAS_SINGLES
-        tail[p] = kept
+        _unlink_one(head, tail, nxt, alive, pending, p, base)
 
 
 @dataclass(frozen=True)
