@@ -152,6 +152,16 @@ def measure(size: int, days: float, tree: Path = ROOT) -> dict:
             "estimated_peak_mb": estimate}
 
 
+def tree_label(tree: Path) -> str:
+    """The timed code, named by its commit (a saved file names no folder of the machine that made it)."""
+    import subprocess
+
+    commit = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    which = "this checkout" if tree.resolve() == ROOT else "another checkout"
+    return f"{which}, commit {commit}" if commit else which
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1_000_000)
@@ -162,7 +172,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(args.tree.resolve()))
     row = measure(args.size, args.days, args.tree)
-    row["tree"] = str(args.tree)
+    row["tree"] = tree_label(args.tree)
     row["when"] = time.strftime("%Y-%m-%d %H:%M")
     print(json.dumps(row))
     if args.save:
