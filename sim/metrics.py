@@ -182,16 +182,34 @@ def cascade_forest(events: EventArrays) -> CascadeForest:
     post, person = events.post[rows], events.person[rows]
     tick, source = events.tick[rows], events.source[rows]
 
-    # Rank of each exposure in (tick, log order); lexsort is stable.
-    rank = np.empty(rows.size, dtype=np.int64)
-    rank[np.lexsort((tick,))] = np.arange(rows.size)
-
-    # First exposure of each (post, person): lowest rank in the group.
-    order = np.lexsort((rank, person, post))
-    post, person, tick, source, rank = (a[order] for a in (post, person, tick, source, rank))
-    first = np.ones(post.size, dtype=bool)
-    first[1:] = (post[1:] != post[:-1]) | (person[1:] != person[:-1])
-    post, person, tick, source, rank = (a[first] for a in (post, person, tick, source, rank))
+    # First exposure of each (post, person): the lowest in (tick, log order). ``rank`` is each
+    # exposure's place in that order: the log order itself when the log is by tick, as the
+    # model writes it (then one stable sort by (post, person) suffices, instead of a lexsort of
+    # three keys: 0.05 s against 0.01 s for 650,000 exposures).
+    by_tick = None
+    if tick.size > 1 and not (tick[1:] >= tick[:-1]).all():
+        by_tick = np.argsort(tick, kind="stable")
+    width = int(max(person.max(initial=0), source.max(initial=0))) + 1
+    if person.size and person.min() < 0:                # a malformed log: (post, person) is no key
+        rank = np.arange(rows.size) if by_tick is None else np.argsort(by_tick)
+        order = np.lexsort((rank, person, post))
+    else:
+        key = post * width + person
+        if by_tick is None:
+            order = np.argsort(key, kind="stable")
+        else:
+            order = by_tick[np.argsort(key[by_tick], kind="stable")]
+    first = np.ones(order.size, dtype=bool)
+    ordered_post, ordered_person = post[order], person[order]
+    first[1:] = (ordered_post[1:] != ordered_post[:-1]) | (ordered_person[1:] != ordered_person[:-1])
+    chosen = order[first]
+    post, person, tick, source = ordered_post[first], ordered_person[first], tick[chosen], source[chosen]
+    if by_tick is None:
+        rank = chosen
+    else:
+        place = np.empty(rows.size, dtype=np.int64)
+        place[by_tick] = np.arange(rows.size)
+        rank = place[chosen]
     exposed = np.ones(post.size, dtype=bool)
 
     # Placeholder nodes for sources that never read the post.
@@ -199,7 +217,8 @@ def cascade_forest(events: EventArrays) -> CascadeForest:
     key = post * width + person                      # sorted ascending
     by_person = source >= 0
     wanted = post * width + np.where(by_person, source, 0)
-    found = _found_in(key, wanted) & by_person
+    found = np.zeros(post.size, dtype=bool)
+    found[by_person] = _found_in(key, wanted[by_person])
     missing = by_person & ~found
     if missing.any():
         extra_post, extra_person = _distinct_pairs(post[missing], source[missing])
