@@ -50,7 +50,7 @@ def measure(run: RunLog, series: pd.DataFrame | None = None) -> Measures:
     events = EventArrays.of(run)
     forest = cascade_forest(events)
     posts = post_metrics(run, events, forest)
-    summary = summarize(run, posts)
+    summary = summarize(run, posts, events)
     if "activated" in run.meta:
         summary["activated"] = run.meta["activated"]
         summary["activated_fraction"] = run.meta["activated_fraction"]

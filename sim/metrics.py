@@ -481,8 +481,14 @@ def tick_at_share_of_reach(forest: CascadeForest, share: float) -> tuple[np.ndar
     post, tick = forest.post[exposed], forest.tick[exposed]
     if post.size == 0:
         return post, tick
-    order = np.lexsort((tick, post))
-    post, tick = post[order], tick[order]
+    low, span = int(tick.min()), int(tick.max()) - int(tick.min()) + 1
+    lowest = int(post.min())
+    if (int(post.max()) - lowest + 1) * span < 2**62:    # (post, tick) as one key: one sort of a number,
+        key = np.sort((post - lowest) * span + (tick - low))     # not a lexsort of two (a third of the time)
+        post, tick = key // span + lowest, key % span + low
+    else:
+        order = np.lexsort((tick, post))
+        post, tick = post[order], tick[order]
     starts = np.flatnonzero(np.r_[True, post[1:] != post[:-1]])
     reach = np.diff(np.r_[starts, post.size])
     needed = np.maximum(np.ceil(share * reach - 1e-9).astype(np.int64), 1)
@@ -648,12 +654,13 @@ def blinded_pairs(events: EventArrays) -> tuple[np.ndarray, np.ndarray]:
             kept.get_level_values("brand").to_numpy(dtype=np.int64))
 
 
-def summarize(run: RunLog, post_table: pd.DataFrame | None = None) -> dict:
+def summarize(run: RunLog, post_table: pd.DataFrame | None = None, events: EventArrays | None = None) -> dict:
     """The run's headline metrics as a JSON-ready dict (plain ints, floats, str).
 
-    ``post_table`` may be passed to reuse a :func:`post_metrics` result.
+    ``post_table`` may be passed to reuse a :func:`post_metrics` result, ``events`` to
+    reuse the log's :class:`EventArrays`.
     """
-    events = EventArrays.of(run)
+    events = EventArrays.of(run) if events is None else events
     post_table = post_metrics(run, events) if post_table is None else post_table
     population = len(run.people)
     follows_start = _follows_start(run)
@@ -708,7 +715,7 @@ def by_motivation(run: RunLog, events: EventArrays | None = None) -> dict[str, d
     events = EventArrays.of(run) if events is None else events
     n_types = len(MOTIVATIONS)
     known = {name: code for code, name in enumerate(MOTIVATIONS)}      # other labels (IC's "none"): -1
-    codes, labels = pd.factorize(run.people["motivation"])             # each distinct label looked up once
+    codes, labels = _factorize(run.people["motivation"])               # each distinct label looked up once
     code_type = np.array([known.get(str(label).lower(), -1) for label in labels] + [-1], dtype=np.int64)
     person_type = code_type[codes]                                     # code -1 (missing) takes the last: -1
 
@@ -732,6 +739,20 @@ def by_motivation(run: RunLog, events: EventArrays | None = None) -> dict[str, d
     }
     return {name: {metric: int(values[i]) for metric, values in counts.items()}
             for i, name in enumerate(MOTIVATIONS)}
+
+
+def _factorize(column: pd.Series) -> tuple[np.ndarray, object]:
+    """``pd.factorize(column)``: codes (-1 for missing) and the distinct values in order of first
+    appearance. A column of Arrow strings (pandas 3's ``str``) is encoded by Arrow itself: pandas
+    took 0.06 s for 10^6 people's motivations, Arrow 0.02 s."""
+    array = column.array
+    arrow = getattr(array, "_pa_array", None)
+    if arrow is not None and column.dtype == "str":
+        encoded = arrow.combine_chunks().dictionary_encode()
+        if encoded.null_count == 0:
+            codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+            return codes, np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    return pd.factorize(column)
 
 
 def brand_metrics(run: RunLog, events: EventArrays, post_table: pd.DataFrame,

@@ -233,7 +233,12 @@ def _title_may_move(fig) -> bool:
         if axes.get_title("left") or axes.get_title("right"):
             return True
         if axes.xaxis.get_ticks_position() in ("top", "unknown") or axes.xaxis.get_label_position() == "top":
-            return True
+            # matplotlib then measures the x axis (labels, ticks) instead of the axes: it can lift
+            # the title only if something of it reaches above the axes (the upper plot of two
+            # sharing an x axis has its labels hidden: its position is "unknown", nothing is there)
+            drawn = axes.xaxis.get_tightbbox(renderer)
+            if drawn is not None and drawn.ymax > axes.get_window_extent(renderer).ymax:
+                return True
         if axes.get_title() and offsets:
             title = axes.title.get_tightbbox(renderer)
             if any(Bbox.intersection(title, text.get_tightbbox(renderer)) is not None for text in offsets):
