@@ -111,6 +111,45 @@ def test_titles_are_placed_as_matplotlib_places_them(values, foreseen, monkeypat
     assert report._png_bytes(draw, (7.5, 3.6)) == _matplotlib_placed(draw)
 
 
+def _shared_x(fig):
+    top, bottom = fig.subplots(2, 1, sharex=True)       # the upper plot's x labels are hidden
+    top.plot([0, 1], [1, 3])
+    top.set_title("The upper plot's title")
+    bottom.plot([0, 1], [2, 1])
+    bottom.set_title("The lower plot's title")
+
+
+def _labels_on_top(fig):
+    axes = fig.subplots()
+    axes.plot([0, 1], [1, 3])
+    axes.xaxis.tick_top()                               # x labels above the axes: the title goes higher
+    axes.set_title("A title over labels")
+
+
+def _xlabel_on_top(fig):
+    axes = fig.subplots()
+    axes.plot([0, 1], [1, 3])
+    axes.xaxis.set_label_position("top")
+    axes.set_xlabel("an x label above")
+    axes.set_title("A title over a label")
+
+
+@pytest.mark.parametrize("draw, drawings", [(_shared_x, 1), (_labels_on_top, 2), (_xlabel_on_top, 2)],
+                         ids=["shared x", "x labels on top", "x label on top"])
+def test_x_axes_that_may_lift_a_title_are_drawn_as_matplotlib_draws_them(draw, drawings, monkeypatch):
+    """A figure is drawn once when nothing of an x axis reaches above its axes (two plots sharing
+    an x axis: the upper one's labels are hidden), again with matplotlib's own placement when
+    something does; either way the PNG is matplotlib's."""
+    from matplotlib.figure import Figure
+
+    saved = []
+    savefig = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: (saved.append(1), savefig(self, *a, **k))[1])
+    png = report._png_bytes(draw, (7.5, 3.6))
+    assert len(saved) == drawings
+    assert png == _matplotlib_placed(draw)
+
+
 def test_write_tables(measured, tmp_path):
     _, summary, table, series = measured
     write_tables(summary, table, series, tmp_path)
