@@ -228,12 +228,17 @@ def who(run: RunLog, summary: dict, scenario: dict | None) -> dict:
 
     carried = exposures[exposures["source"] >= 0].groupby("source")["person"].nunique()
     won = follows.groupby("source").size()
-    people_rows = [{"person": int(p), "motivation": str(motivation.get(p, "?")),
-                    "employee": bool(employee.get(p, False)), "shares": int(n),
-                    "reached_through": int(carried.get(p, 0)), "follows_won": int(won.get(p, 0))}
-                   for p, n in shares.groupby("person").size().items()]
-    people_rows.sort(key=lambda row: (-row["reached_through"], -row["shares"], row["person"]))
-    return {"by_motivation": by_type, "roles": roles, "top_people": people_rows[:TOP_PEOPLE],
+    shared = shares.groupby("person").size()
+    sharer = shared.index
+    reached_through = carried.reindex(sharer, fill_value=0).to_numpy(dtype=np.int64)
+    counts = shared.to_numpy(dtype=np.int64)
+    ids = sharer.to_numpy(dtype=np.int64)
+    top = np.lexsort((ids, -counts, -reached_through))[:TOP_PEOPLE]     # only the listed are looked up
+    people_rows = [{"person": int(ids[i]), "motivation": str(motivation.get(ids[i], "?")),
+                    "employee": bool(employee.get(ids[i], False)), "shares": int(counts[i]),
+                    "reached_through": int(reached_through[i]), "follows_won": int(won.get(ids[i], 0))}
+                   for i in top]
+    return {"by_motivation": by_type, "roles": roles, "top_people": people_rows,
             "employees": int(employee.sum()),
             "offended_types": sorted(offended_types)}
 
@@ -607,8 +612,7 @@ def how(run: RunLog, post_table: pd.DataFrame, summary: dict, forest: CascadeFor
     """Broadcast or viral: how far from the brand people were reached, cascade depth
     and structural virality (about 2 for a pure broadcast, larger for viral spread)."""
     forest = cascade_forest(EventArrays.of(run)) if forest is None else forest
-    nearest = (pd.Series(forest.generation[forest.exposed]).groupby(forest.person[forest.exposed]).min())
-    generation = nearest.value_counts().sort_index()       # people, by the nearest generation that reached them
+    generation = _nearest_generations(forest)      # people, by the nearest generation that reached them
     reached = post_table[post_table["reach"] > 0]
     depth = post_table["depth"].value_counts().sort_index()
     total = int(generation.sum())
@@ -624,6 +628,26 @@ def how(run: RunLog, post_table: pd.DataFrame, summary: dict, forest: CascadeFor
         "virality_max": float(reached["structural_virality"].max()) if len(reached) else 0.0,
         "cascades": summary.get("cascades", {}),
     }
+
+
+def _nearest_generations(forest: CascadeForest) -> pd.Series:
+    """How many people the nearest generation that reached them was 0, 1, 2 ... (index: the
+    generations that occur, in order): the lowest generation of each person's exposed nodes,
+    counted. A person's lowest in an array a slot per person when the ids allow it (a group-by
+    took 0.03 s at 10^6 people)."""
+    exposed = forest.exposed
+    person, generation = forest.person[exposed], forest.generation[exposed]
+    if person.size == 0:
+        return pd.Series(generation).groupby(person).min().value_counts().sort_index()
+    low, high = int(person.min()), int(person.max())
+    if low < 0 or high > 4 * person.size + 1_000_000:       # ids too sparse for a slot each
+        return pd.Series(generation).groupby(person).min().value_counts().sort_index()
+    unset = np.iinfo(np.int64).max
+    nearest = np.full(high + 1, unset, dtype=np.int64)
+    np.minimum.at(nearest, person, generation)
+    counts = np.bincount(nearest[nearest != unset])
+    levels = np.flatnonzero(counts)
+    return pd.Series(counts[levels], index=levels)
 
 
 def cascade_size_ccdf(post_table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:

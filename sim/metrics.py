@@ -449,7 +449,8 @@ def _followers_at_publication(run: RunLog, events: EventArrays, n_posts: int) ->
     person_row = _rows_of(person, run.people["person"].to_numpy(dtype=np.int64))
     b, t = brand[row], tick[row]
     ok = (person_row >= 0) & (b >= 0) & (b < n_brands)
-    row, person, person_row, b, t = row[ok], person[ok], person_row[ok], b[ok], t[ok]
+    if not ok.all():                                        # (a whole log keeps them all: no copies)
+        row, person, person_row, b, t = row[ok], person[ok], person_row[ok], b[ok], t[ok]
     first_follow = _first_tick(events, follow, person, b, n_brands, n_ticks)
     first_unfollow = _first_tick(events, unfollow, person, b, n_brands, n_ticks)
     following = (start[person_row, b] | (first_follow < t)) & ~(first_unfollow < t)

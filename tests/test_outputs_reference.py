@@ -114,3 +114,65 @@ def test_the_cascade_forest_is_the_lexsort_one_on_a_large_log_in_tick_order():
     got = cascade_forest(events)
     assert (~got.exposed).any() and (got.generation > 1).any()      # placeholders and deep trees occur
     assert_same_forest(got, reference_forest(events))
+
+
+# --------------------------------------------------------------------------
+# What the forest feeds: the tick at a share of reach, the nearest generation
+# --------------------------------------------------------------------------
+
+def reference_tick_at_share(forest: CascadeForest, share: float):
+    """Per post that reached anyone, in post order: the tick of its ceil(share * reach)-th first reading."""
+    ticks: dict[int, list[int]] = {}
+    for post, tick, exposed in zip(forest.post.tolist(), forest.tick.tolist(), forest.exposed.tolist()):
+        if exposed:
+            ticks.setdefault(post, []).append(tick)
+    posts = sorted(ticks)
+    at = [sorted(ticks[p])[max(int(np.ceil(share * len(ticks[p]) - 1e-9)), 1) - 1] for p in posts]
+    return np.array(posts, dtype=np.int64), np.array(at, dtype=np.int64)
+
+
+def reference_nearest_generations(forest: CascadeForest) -> dict[int, int]:
+    nearest: dict[int, int] = {}
+    for person, generation, exposed in zip(forest.person.tolist(), forest.generation.tolist(),
+                                           forest.exposed.tolist()):
+        if exposed:
+            nearest[person] = min(nearest.get(person, generation), generation)
+    counts: dict[int, int] = {}
+    for generation in nearest.values():
+        counts[generation] = counts.get(generation, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_tick_at_a_share_of_reach_and_the_nearest_generations_match_plain_loops(seed):
+    from sim.analysis import _nearest_generations
+    from sim.metrics import tick_at_share_of_reach
+
+    rng = np.random.default_rng(100 + seed)
+    events = random_events(rng, int(rng.integers(0, 300)), by_tick=bool(seed % 2),
+                           people=int(rng.integers(1, 50)), posts=int(rng.integers(1, 6)),
+                           ticks=int(rng.integers(1, 40)), negative=seed % 7 == 6)
+    forest = cascade_forest(events)
+    for share in (0.5, 0.9, 1.0, 0.01):
+        got, want = tick_at_share_of_reach(forest, share), reference_tick_at_share(forest, share)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+    generations = _nearest_generations(forest)
+    assert {int(g): int(n) for g, n in generations.items()} == reference_nearest_generations(forest)
+    assert list(generations.index) == sorted(generations.index)
+
+
+@pytest.mark.parametrize("dtype", ["str", object, "category"])
+def test_motivations_are_factorized_as_pandas_does(dtype):
+    import pandas as pd
+
+    from sim.metrics import _factorize
+
+    rng = np.random.default_rng(3)
+    words = np.array(["altruist", "social", "selective", "careerist"], dtype=object)[rng.integers(0, 4, 500)]
+    for column in (pd.Series(words, dtype=dtype), pd.Series(np.where(rng.random(500) < 0.1, None, words),
+                                                            dtype=dtype)):
+        codes, labels = _factorize(column)
+        want_codes, want_labels = pd.factorize(column)
+        np.testing.assert_array_equal(codes, want_codes)
+        assert [str(v) for v in labels] == [str(v) for v in want_labels]
