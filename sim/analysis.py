@@ -76,9 +76,25 @@ def analyse(run: RunLog, summary: dict, post_table: pd.DataFrame, scenario: dict
     default profiles); ``network``: (matrix, community) from
     :func:`sim.rundir.read_network`; ``forest``: the run's cascade forest, when built."""
     forest = cascade_forest(EventArrays.of(run)) if forest is None else forest
+    run = _SelectedOnce(run.events, run.people, run.posts, run.meta)
     return Analysis(who=who(run, summary, scenario), what=what(run, post_table),
                     when=when(run, post_table, forest), where=where(run, *network),
                     why=why(summary, run), how=how(run, post_table, summary, forest), extent=extent(summary))
+
+
+@dataclass
+class _SelectedOnce(RunLog):
+    """A run whose events of each kind are selected once: the answers select the exposures six
+    times (a mask over every event each time). The selections are only read."""
+
+    def __post_init__(self) -> None:
+        self._kinds: dict[str, pd.DataFrame] = {}
+
+    def of_kind(self, kind) -> pd.DataFrame:
+        label = kind.label if hasattr(kind, "label") else kind
+        if label not in self._kinds:
+            self._kinds[label] = super().of_kind(label)
+        return self._kinds[label]
 
 
 COMMUNITY_PARTS = 10
