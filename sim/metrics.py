@@ -181,7 +181,7 @@ class CascadeForest:
 def cascade_forest(events: EventArrays) -> CascadeForest:
     """Build all posts' cascade trees from the exposure events at once."""
     rows = np.flatnonzero(events.where(EventKind.EXPOSURE))
-    if rows.size and (events.person[rows].min() < 0 or not _in_tick_order(events.tick[rows])):
+    if rows.size and (events.person[rows].min() < 0 or not _ascending(events.tick[rows])):
         return _cascade_forest_sorting_ticks(events, rows)
     # The log in tick order, as the model writes it: the first exposure of each (post, person)
     # (lowest tick, ties by log order) is the first in the log, and one stable sort by (post,
@@ -206,8 +206,9 @@ def cascade_forest(events: EventArrays) -> CascadeForest:
                       rank=chosen)
 
 
-def _in_tick_order(tick: np.ndarray) -> bool:
-    return bool((tick[1:] >= tick[:-1]).all()) if tick.size > 1 else True
+def _ascending(values: np.ndarray) -> bool:
+    """Whether ``values`` never decrease."""
+    return bool((values[1:] >= values[:-1]).all()) if values.size > 1 else True
 
 
 def _cascade_forest_sorting_ticks(events: EventArrays, rows: np.ndarray) -> CascadeForest:
@@ -302,10 +303,23 @@ def _generations(parent: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.n
         parent[cut] = -1
 
 
+SCANNED_LEVELS = 8
+"""Cascades at most this deep have their levels found by a scan each (a 14-day run at 10^6
+people: 3 levels); deeper ones by one sort of the nodes by level."""
+
+
 def _subtree_sizes(parent: np.ndarray, generation: np.ndarray) -> np.ndarray:
     """Number of nodes in each node's subtree (itself included), deepest level first."""
     size = np.ones(parent.size, dtype=np.int64)
     if parent.size == 0:
+        return size
+    deepest = int(generation.max())
+    if 0 <= int(generation.min()) and deepest <= SCANNED_LEVELS:     # a level at a time, found by a
+        for g in range(deepest, -1, -1):                             # scan: no sort of every node
+            level = np.flatnonzero(generation == g)
+            children = level[parent[level] >= 0]
+            if children.size:
+                np.add.at(size, parent[children], size[children])
         return size
     order = np.argsort(-generation, kind="stable")
     bounds = np.flatnonzero(np.diff(generation[order])) + 1
@@ -378,7 +392,7 @@ def post_metrics(run: RunLog, events: EventArrays | None = None,
                                            & ~_seeded(run, events)])
 
     forest = cascade_forest(events) if forest is None else forest
-    tree_ids, tree = np.unique(forest.post, return_inverse=True)
+    tree_ids, tree = _runs_of(forest.post)
     tree_row = _rows_of(tree_ids, posts["post"].to_numpy(dtype=np.int64)) if n_posts else np.full(tree_ids.size, -1)
     node_row = tree_row[tree] if tree.size else np.empty(0, np.int64)
 
@@ -400,7 +414,7 @@ def post_metrics(run: RunLog, events: EventArrays | None = None,
     half[half_row[known]] = half_tick[known] - published[half_row[known]]
 
     followers_reach = per_post(*_followers_reached_directly(run, events))
-    at_publication, followers_read = _followers_at_publication(run, events, n_posts)
+    at_publication, followers_read = _followers_at_publication(run, events, n_posts, forest)
     share = events.where(EventKind.SHARE) & (events.post_row >= 0)
     adopter_row, _ = _distinct_pairs(events.post_row[share], events.person[share])
     adopters = np.bincount(adopter_row, minlength=n_posts)[:n_posts]
@@ -426,6 +440,19 @@ def post_metrics(run: RunLog, events: EventArrays | None = None,
     }, columns=list(POST_COLUMNS))
 
 
+def _runs_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)``; without sorting when ``values`` is sorted already
+    (a forest's posts): each value's run, counted."""
+    if not _ascending(values):
+        return np.unique(values, return_inverse=True)
+    new = np.empty(values.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(values[1:], values[:-1], out=new[1:])
+    inverse = np.cumsum(new, dtype=np.intp)
+    inverse -= 1
+    return values[new], inverse
+
+
 def _seeded(run: RunLog, events: EventArrays) -> np.ndarray:
     """Per event: whether its person was seeded (handed posts directly by a brand, asked to share)."""
     if "seeded" not in run.people or len(run.people) == 0:
@@ -434,8 +461,11 @@ def _seeded(run: RunLog, events: EventArrays) -> np.ndarray:
     return (events.person_row >= 0) & seeded[np.maximum(events.person_row, 0)]
 
 
-def _followers_at_publication(run: RunLog, events: EventArrays, n_posts: int) -> tuple[np.ndarray, np.ndarray]:
+def _followers_at_publication(run: RunLog, events: EventArrays, n_posts: int,
+                              forest: CascadeForest | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per post: the brand's followers when it was published, and how many of them read it.
+    ``forest``: the log's :func:`cascade_forest`, whose nodes read are the distinct (post,
+    person) pairs of the exposures (then not sorted again).
 
     A person follows brand b at tick t when they followed at tick 0 or
     followed in an earlier tick, and did not unfollow in an earlier tick
@@ -463,9 +493,18 @@ def _followers_at_publication(run: RunLog, events: EventArrays, n_posts: int) ->
     at_publication[valid] = start.sum(axis=0)[brand[valid]] + before[brand[valid], np.clip(tick[valid], 0, n_ticks - 1)]
 
     # Readers of each post who followed its brand when it was published.
-    exposure = events.where(EventKind.EXPOSURE) & (events.post_row >= 0) & (events.person_row >= 0)
-    row, person = _distinct_pairs(events.post_row[exposure], events.person[exposure])
-    person_row = _rows_of(person, run.people["person"].to_numpy(dtype=np.int64))
+    people_ids = run.people["person"].to_numpy(dtype=np.int64)
+    if forest is None:
+        exposure = events.where(EventKind.EXPOSURE) & (events.post_row >= 0) & (events.person_row >= 0)
+        row, person = _distinct_pairs(events.post_row[exposure], events.person[exposure])
+        person_row = _rows_of(person, people_ids)
+    else:                                   # the same pairs (in the forest's order: the counts below
+        node = forest.exposed               # do not depend on it), of posts and people listed
+        post, person = (forest.post, forest.person) if node.all() else (forest.post[node], forest.person[node])
+        row, person_row = _rows_of(post, posts["post"].to_numpy(dtype=np.int64)), _rows_of(person, people_ids)
+        listed = (row >= 0) & (person_row >= 0)
+        if not listed.all():
+            row, person, person_row = row[listed], person[listed], person_row[listed]
     b, t = brand[row], tick[row]
     ok = (person_row >= 0) & (b >= 0) & (b < n_brands)
     if not ok.all():                                        # (a whole log keeps them all: no copies)
@@ -498,21 +537,24 @@ def tick_at_share_of_reach(forest: CascadeForest, share: float) -> tuple[np.ndar
     """(post, tick) for each post that reached anyone: the tick at which it had reached
     ``share`` of its final reach, i.e. its ceil(share * reach)-th person (first readings)."""
     exposed = forest.exposed
-    post, tick = forest.post[exposed], forest.tick[exposed]
+    post, tick = (forest.post, forest.tick) if exposed.all() else (forest.post[exposed], forest.tick[exposed])
     if post.size == 0:
         return post, tick
     low, span = int(tick.min()), int(tick.max()) - int(tick.min()) + 1
     lowest = int(post.min())
+    key = None
     if (int(post.max()) - lowest + 1) * span < 2**62:    # (post, tick) as one key: one sort of a number,
         key = np.sort((post - lowest) * span + (tick - low))     # not a lexsort of two (a third of the time)
-        post, tick = key // span + lowest, key % span + low
+        if not _ascending(post):                # (a forest's posts are sorted: they stay as they are)
+            post, tick, key = key // span + lowest, key % span + low, None
     else:
         order = np.lexsort((tick, post))
         post, tick = post[order], tick[order]
     starts = np.flatnonzero(np.r_[True, post[1:] != post[:-1]])
     reach = np.diff(np.r_[starts, post.size])
     needed = np.maximum(np.ceil(share * reach - 1e-9).astype(np.int64), 1)
-    return post[starts], tick[starts + needed - 1]
+    at = starts + needed - 1
+    return post[starts], (tick[at] if key is None else key[at] % span + low)
 
 
 def hours_to_share_of_reach(run: RunLog, share: float, forest: CascadeForest | None = None) -> pd.Series:

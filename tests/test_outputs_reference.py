@@ -233,3 +233,86 @@ def test_csv_words_that_need_quotes_or_are_empty_are_left_to_pandas(words, tmp_p
     events.write_csv(frame, tmp_path / "a.csv")
     frame.to_csv(tmp_path / "b.csv", index=False)
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+# --------------------------------------------------------------------------
+# The post table's parts: subtree sizes, runs of sorted posts, followers at publication
+# --------------------------------------------------------------------------
+
+def reference_subtree_sizes(parent: np.ndarray, generation: np.ndarray) -> np.ndarray:
+    """The sort-by-level version the level scans replaced, verbatim."""
+    size = np.ones(parent.size, dtype=np.int64)
+    if parent.size == 0:
+        return size
+    order = np.argsort(-generation, kind="stable")
+    bounds = np.flatnonzero(np.diff(generation[order])) + 1
+    for level in np.split(order, bounds):
+        children = level[parent[level] >= 0]
+        if children.size:
+            np.add.at(size, parent[children], size[children])
+    return size
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_subtree_sizes_and_runs_match_the_sorting_versions(seed):
+    from sim.metrics import _runs_of, _subtree_sizes
+
+    rng = np.random.default_rng(200 + seed)
+    events = random_events(rng, int(rng.integers(0, 500)), by_tick=bool(seed % 2), people=int(rng.integers(1, 40)),
+                           posts=int(rng.integers(1, 6)), ticks=int(rng.integers(1, 15)))
+    forest = cascade_forest(events)
+    np.testing.assert_array_equal(_subtree_sizes(forest.parent, forest.generation),
+                                  reference_subtree_sizes(forest.parent, forest.generation))
+    # a chain deeper than the levels scanned takes the sort
+    chain = np.arange(-1, 30)
+    np.testing.assert_array_equal(_subtree_sizes(chain, np.arange(31)), reference_subtree_sizes(chain, np.arange(31)))
+    for values in (forest.post, rng.integers(0, 9, int(rng.integers(0, 50)))):
+        got, want = _runs_of(values), np.unique(values, return_inverse=True)
+        for a, b in zip(got, want):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
+
+
+def random_run(rng: np.random.Generator, n: int):
+    """A random RunLog: people and posts with ids in order or not, events in tick order or not,
+    with unknown posts and people, follows and unfollows of two brands."""
+    import pandas as pd
+
+    from sim.events import RunLog, events_frame
+
+    people = int(rng.integers(1, 40))
+    person_ids = np.arange(people) if rng.random() < 0.5 else rng.permutation(np.arange(people) * 2 + 1)
+    posts = int(rng.integers(1, 8))
+    post_ids = np.arange(posts) if rng.random() < 0.5 else rng.permutation(np.arange(posts) * 3)
+    ticks = int(rng.integers(1, 12))
+    tick = rng.integers(0, ticks + 1, n)
+    if rng.random() < 0.7:
+        tick = np.sort(tick)
+    kind = rng.choice([0, 0, 0, 0, 1, 2, 3, 4], n)
+    post = np.where(rng.random(n) < 0.95, rng.choice(post_ids, n), 999)           # a few unknown posts
+    person = np.where(rng.random(n) < 0.95, rng.choice(person_ids, n), 5000)     # and unknown people
+    source = np.where(rng.random(n) < 0.4, BRAND, rng.choice(person_ids, n))
+    brand = rng.integers(0, 2, n)
+    post = np.where(kind >= 2, -1, post)
+    log = events_frame({"tick": tick, "kind": kind, "post": post, "brand": brand, "person": person, "source": source})
+    people_frame = pd.DataFrame({"person": person_ids, "motivation": "social",
+                                 "follows_0": rng.random(people) < 0.3, "follows_1": rng.random(people) < 0.3})
+    posts_frame = pd.DataFrame({"post": post_ids, "brand": rng.integers(0, 2, posts), "kind": "tip", "topic": "tech",
+                                "tick": rng.integers(0, ticks + 1, posts)})
+    return RunLog(events=log, people=people_frame, posts=posts_frame,
+                  meta={"brands": ["acme", "globex"], "ticks": ticks, "tick_hours": 1.0})
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_followers_reading_a_post_from_the_forest_are_the_sorted_pairs_ones(seed):
+    from sim.metrics import _followers_at_publication
+
+    rng = np.random.default_rng(300 + seed)
+    run = random_run(rng, int(rng.integers(0, 400)))
+    events = EventArrays.of(run)
+    forest = cascade_forest(events)
+    got = _followers_at_publication(run, events, len(run.posts), forest)
+    want = _followers_at_publication(run, events, len(run.posts))           # by sorting the pairs
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    assert want[1].sum() or seed % 10       # most logs have followers who read
