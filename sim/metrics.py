@@ -137,6 +137,19 @@ def _follows_start(run: RunLog) -> np.ndarray:
     return np.column_stack([run.followers_start(b) for b in range(n_brands)])
 
 
+def _distinct_count(values: np.ndarray) -> int:
+    """``distinct(values).size``; for ids that can index a table of a slot each (people), by
+    marking the slots instead of sorting."""
+    if values.size == 0:
+        return 0
+    low, high = int(values.min()), int(values.max())
+    if low < 0 or high > 4 * values.size + 1_000_000:
+        return int(distinct(values).size)
+    seen = np.zeros(high + 1, dtype=bool)
+    seen[values] = True
+    return int(np.count_nonzero(seen))
+
+
 def _distinct_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct (first, second) pairs of two non-negative int arrays."""
     if first.size == 0:
@@ -736,7 +749,7 @@ def summarize(run: RunLog, post_table: pd.DataFrame | None = None, events: Event
     followers_start = int(follows_start.sum())
     impressions, shares = int(exposure.sum()), int(share.sum())
     unfollows, new_follows = int(unfollow.sum()), int(follow.sum())
-    reach = int(distinct(events.person[exposure]).size)
+    reach = _distinct_count(events.person[exposure])
     blind_person, blind_brand = blinded_pairs(events)
 
     cascades = cascade_summary(post_table)
@@ -778,7 +791,7 @@ def by_motivation(run: RunLog, events: EventArrays | None = None) -> dict[str, d
     n_types = len(MOTIVATIONS)
     known = {name: code for code, name in enumerate(MOTIVATIONS)}      # other labels (IC's "none"): -1
     codes, labels = _factorize(run.people["motivation"])               # each distinct label looked up once
-    code_type = np.array([known.get(str(label).lower(), -1) for label in labels] + [-1], dtype=np.int64)
+    code_type = np.array([known.get(str(label).lower(), -1) for label in labels] + [-1], dtype=np.int8)
     person_type = code_type[codes]                                     # code -1 (missing) takes the last: -1
 
     def per_type(mask: np.ndarray) -> np.ndarray:
@@ -812,7 +825,7 @@ def _factorize(column: pd.Series) -> tuple[np.ndarray, object]:
     if arrow is not None and column.dtype == "str":
         encoded = arrow.combine_chunks().dictionary_encode()
         if encoded.null_count == 0:
-            codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+            codes = encoded.indices.to_numpy(zero_copy_only=False)          # 32-bit: no copy
             return codes, np.asarray(encoded.dictionary.to_pylist(), dtype=object)
     return pd.factorize(column)
 
@@ -830,9 +843,10 @@ def brand_metrics(run: RunLog, events: EventArrays, post_table: pd.DataFrame,
         return np.bincount(brand[(brand >= 0) & (brand < n_brands)], minlength=n_brands)[:n_brands]
 
     exposure = events.where(EventKind.EXPOSURE)
-    exposed_brand, _ = _distinct_pairs(events.brand[exposure], events.person[exposure])
-    exposed_brand = exposed_brand[(exposed_brand >= 0) & (exposed_brand < n_brands)]
-    reach = np.bincount(exposed_brand, minlength=n_brands)
+    exposed_person, exposed_brand = events.person[exposure], events.brand[exposure]
+    one = n_brands == 1 and bool((exposed_brand == 0).all())        # (then no copy of the readers)
+    reach = np.array([_distinct_count(exposed_person if one else exposed_person[exposed_brand == b])
+                      for b in range(n_brands)], dtype=np.int64)
     impressions = per_brand(exposure)
     shares = per_brand(events.where(EventKind.SHARE))
     follows = per_brand(events.where(EventKind.FOLLOW))

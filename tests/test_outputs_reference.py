@@ -316,3 +316,20 @@ def test_followers_reading_a_post_from_the_forest_are_the_sorted_pairs_ones(seed
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
     assert want[1].sum() or seed % 10       # most logs have followers who read
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_summaries_of_random_runs_count_distinct_people_as_sorting_does(seed):
+    from sim.distinct import distinct
+    from sim.metrics import _distinct_count, summarize
+
+    rng = np.random.default_rng(400 + seed)
+    for values in (rng.integers(0, 50, int(rng.integers(0, 200))), rng.integers(-5, 5, 30),
+                   rng.integers(0, 2**40, 20)):
+        assert _distinct_count(values) == distinct(values).size
+    run = random_run(rng, int(rng.integers(0, 400)))
+    summary = summarize(run)
+    events = run.events[run.events["kind"] == "exposure"]
+    assert summary["reach"] == events["person"].nunique()
+    for b, brand in enumerate(summary["brands"]):
+        assert brand["reach"] == events.loc[events["brand"] == b, "person"].nunique()
