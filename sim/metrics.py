@@ -522,11 +522,28 @@ def _followers_at_publication(run: RunLog, events: EventArrays, n_posts: int,
     ok = (person_row >= 0) & (b >= 0) & (b < n_brands)
     if not ok.all():                                        # (a whole log keeps them all: no copies)
         row, person, person_row, b, t = row[ok], person[ok], person_row[ok], b[ok], t[ok]
-    first_follow = _first_tick(events, follow, person, b, n_brands, n_ticks)
-    first_unfollow = _first_tick(events, unfollow, person, b, n_brands, n_ticks)
-    following = (start[person_row, b] | (first_follow < t)) & ~(first_unfollow < t)
+    following = start[person_row, b]
+    moved = _among_people(person, events.person[follow | unfollow])       # few readers ever (un)followed:
+    if moved.size:                                                          # only theirs are looked up
+        p, brand_of, at = person[moved], b[moved], t[moved]
+        first_follow = _first_tick(events, follow, p, brand_of, n_brands, n_ticks)
+        first_unfollow = _first_tick(events, unfollow, p, brand_of, n_brands, n_ticks)
+        following[moved] = (following[moved] | (first_follow < at)) & ~(first_unfollow < at)
     read[:] = np.bincount(row[following], minlength=n_posts)[:n_posts]
     return at_publication, read
+
+
+def _among_people(person: np.ndarray, movers: np.ndarray) -> np.ndarray:
+    """The places in ``person`` of the ids in ``movers`` (by a slot per person when the ids allow)."""
+    if movers.size == 0 or person.size == 0:
+        return np.empty(0, dtype=np.int64)
+    low = min(int(person.min()), int(movers.min()))
+    high = max(int(person.max()), int(movers.max()))
+    if low >= 0 and high <= 4 * person.size + 1_000_000:
+        slot = np.zeros(high + 1, dtype=bool)
+        slot[movers] = True
+        return np.flatnonzero(slot[person])
+    return np.flatnonzero(np.isin(person, movers))
 
 
 def _first_tick(events: EventArrays, mask: np.ndarray, person: np.ndarray, brand: np.ndarray,

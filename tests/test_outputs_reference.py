@@ -333,3 +333,38 @@ def test_summaries_of_random_runs_count_distinct_people_as_sorting_does(seed):
     assert summary["reach"] == events["person"].nunique()
     for b, brand in enumerate(summary["brands"]):
         assert brand["reach"] == events.loc[events["brand"] == b, "person"].nunique()
+
+
+def reference_followers_read(run) -> list[int]:
+    """Per post (posts table order): its distinct listed readers who followed its brand when it was
+    published (at tick 0 or by a follow in an earlier tick, and no unfollow in an earlier tick)."""
+    people = run.people["person"].tolist()
+    row_of = {p: i for i, p in enumerate(people)}
+    n_brands = len(run.brands)
+    events = list(run.events.itertuples(index=False))
+    result = []
+    for post, brand, tick in zip(run.posts["post"], run.posts["brand"], run.posts["tick"]):
+        readers = {e.person for e in events if e.kind == "exposure" and e.post == post and e.person in row_of}
+        count = 0
+        for person in readers:
+            if not 0 <= brand < n_brands:
+                continue
+            start = bool(run.people[f"follows_{brand}"].iloc[row_of[person]])
+            followed = any(e.kind == "follow" and e.person == person and e.brand == brand and e.tick < tick
+                           for e in events)
+            left = any(e.kind == "unfollow" and e.person == person and e.brand == brand and e.tick < tick
+                       for e in events)
+            count += (start or followed) and not left
+        result.append(count)
+    return result
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_followers_who_read_a_post_match_a_plain_loop(seed):
+    from sim.metrics import _followers_at_publication
+
+    rng = np.random.default_rng(500 + seed)
+    run = random_run(rng, int(rng.integers(0, 300)))
+    events = EventArrays.of(run)
+    _, read = _followers_at_publication(run, events, len(run.posts), cascade_forest(events))
+    assert read.tolist() == reference_followers_read(run)
