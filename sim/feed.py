@@ -156,7 +156,7 @@ class Feed:
         self._slot_waiting[slot] = audience.size
         self._slot_audience[slot] = audience
         self._slot_order.append(slot)
-        self._pending[audience] |= np.uint64(1) << np.uint64(slot)
+        _mark(self._pending, audience, np.uint64(1) << np.uint64(slot))
 
     def _grow_people(self, people: int) -> None:
         """Room for people up to ``people - 1``."""
@@ -261,13 +261,28 @@ class Feed:
         while self._deliveries and self._deliveries[0][3] == 0:
             self._deliveries.pop(0)
         for slot in [s for s in self._slot_order if self._slot_arrival[s] < time]:
-            self._pending[self._slot_audience[slot]] &= ~(np.uint64(1) << np.uint64(slot))
+            _unmark(self._pending, self._slot_audience[slot], np.uint64(1) << np.uint64(slot))
             self._free(slot)
 
     def posts_waiting(self) -> set[int]:
         """The posts that some feed still holds (or may: a delivery counts until all of it is gone)."""
         return ({int(p) for delivery in self._deliveries if delivery[3] for p in delivery[4]}
                 | {int(self._slot_post[s]) for s in self._slot_order})
+
+
+@numba.njit("void(uint64[:], int32[:], uint64)", cache=True)
+def _mark(pending, people, bit):
+    """Set ``bit`` (a broadcast's slot) in the waiting word of each of ``people``: one pass, no
+    gathered copy of the words (NumPy's ``pending[people] |= bit`` reads and writes through one)."""
+    for p in people:
+        pending[p] |= bit
+
+
+@numba.njit("void(uint64[:], int32[:], uint64)", cache=True)
+def _unmark(pending, people, bit):
+    """Clear ``bit`` (a forgotten broadcast's slot) in the waiting word of each of ``people``."""
+    for p in people:
+        pending[p] &= ~bit
 
 
 @numba.njit("void(int64[:], int64[:], int64[:], uint64[:], int32[:], int64, int64)", cache=True)

@@ -175,6 +175,25 @@ def attended_pull(person, post, on_topic, age_hours, motives, appeal, off_topic,
     return total
 
 
+@numba.njit("int32[:](boolean[:, :], boolean[:, :], boolean[:, :], int64)", cache=True)
+def brand_audience(follows, hidden, seeded, brand):
+    """Who gets a brand's post, in increasing order: its followers who have not hidden it, and the
+    people it seeded (per person, ``follows``, ``hidden`` and ``seeded`` by brand). Two passes
+    (count, then fill) over the people, no population-long temporaries."""
+    people = follows.shape[0]
+    count = 0
+    for p in range(people):
+        if (follows[p, brand] and not hidden[p, brand]) or seeded[p, brand]:
+            count += 1
+    audience = np.empty(count, dtype=np.int32)
+    count = 0
+    for p in range(people):
+        if (follows[p, brand] and not hidden[p, brand]) or seeded[p, brand]:
+            audience[count] = p
+            count += 1
+    return audience
+
+
 @numba.njit("int64(int32[:], boolean[:])", cache=True)
 def mark_reached(person, reached):
     """Mark readers as ``reached`` (per person); returns how many were not before, each counted once."""
@@ -470,7 +489,7 @@ class SharingModel(mesa.Model):
                     qualities=qualities, promotional=content.promotional,
                     appeal=self.table.appeal(qualities)[0])
                 self.seen[post] = np.zeros(self.population, dtype=bool)
-                audience = np.flatnonzero(self.followers.sees(b) | self.seeded[:, b])
+                audience = brand_audience(self.followers.follows, self.followers.hidden, self.seeded, b)
                 self.feed.deliver(audience, post, BRAND, tick_start + planned.offset_hours)
                 self.sessions.book(audience, from_tick=self.tick)
 
