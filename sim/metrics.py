@@ -69,7 +69,8 @@ TIMESERIES_COLUMNS = ("tick", "exposures", "new_reach", "shares", "follows",
 
 @dataclass(frozen=True)
 class EventArrays:
-    """The event log as int64 NumPy columns, in log order.
+    """The event log as int64 NumPy columns, in log order (``kind``: :class:`~sim.events.EventKind`
+    codes, 8-bit when the log's kinds are categories, as the model's and a saved log's are).
 
     ``person_row`` is each event's row in ``run.people`` (-1 when the person
     is not listed); ``post_row`` its post's row in ``run.posts`` (-1 for
@@ -106,7 +107,7 @@ class EventArrays:
 def _kind_codes(kind: pd.Series) -> np.ndarray:
     """Event kinds as :class:`EventKind` codes, whether labels, categories or ints."""
     if isinstance(kind.dtype, pd.CategoricalDtype) and list(kind.cat.categories) == KIND_LABELS:
-        return kind.cat.codes.to_numpy(dtype=np.int64)
+        return kind.cat.codes.to_numpy()        # 8-bit: every kind of event is selected from it, many times
     if pd.api.types.is_integer_dtype(kind.dtype):
         return kind.to_numpy(dtype=np.int64)
     codes = pd.Categorical(kind.astype(str), categories=KIND_LABELS).codes
