@@ -367,7 +367,10 @@ def _tree_virality(parent: np.ndarray, generation: np.ndarray, tree: np.ndarray,
     """
     nodes = np.bincount(tree, minlength=n_trees).astype(np.float64) + 1.0  # + root
     s = _subtree_sizes(parent, generation).astype(np.float64)
-    wiener = np.bincount(tree, weights=s * (nodes[tree] - s), minlength=n_trees)
+    paths = nodes[tree]                     # s * (n - s), in place: two arrays as long as the forest, not four
+    paths -= s
+    paths *= s
+    wiener = np.bincount(tree, weights=paths, minlength=n_trees)
     pairs = nodes * (nodes - 1.0) / 2.0
     return np.divide(wiener, pairs, out=np.zeros(n_trees), where=pairs > 0)
 
@@ -603,11 +606,12 @@ def _followers_reached_directly(run: RunLog, events: EventArrays) -> tuple[np.nd
     direct = (events.where(EventKind.EXPOSURE) & (events.source == BRAND)
               & (events.post_row >= 0) & (events.person_row >= 0))
     follows = _follows_start(run)
-    brand = events.brand[direct]
+    rows = np.flatnonzero(direct)
+    brand = events.brand[rows]
     valid = (brand >= 0) & (brand < follows.shape[1])
-    rows = np.flatnonzero(direct)[valid]
-    is_follower = follows[events.person_row[rows], events.brand[rows]]
-    rows = rows[is_follower]
+    if not valid.all():
+        rows, brand = rows[valid], brand[valid]
+    rows = rows[follows[events.person_row[rows], brand]]
     post_row, _ = _distinct_pairs(events.post_row[rows], events.person[rows])
     return post_row, np.ones(post_row.size)
 

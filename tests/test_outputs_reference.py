@@ -368,3 +368,31 @@ def test_followers_who_read_a_post_match_a_plain_loop(seed):
     events = EventArrays.of(run)
     _, read = _followers_at_publication(run, events, len(run.posts), cascade_forest(events))
     assert read.tolist() == reference_followers_read(run)
+
+
+def reference_followers_reach(run) -> list[int]:
+    """Per post (posts table order): distinct listed people, tick-0 followers of the brand of the
+    exposure event, whom the brand itself (source -1) showed the post."""
+    people = run.people["person"].tolist()
+    row_of = {p: i for i, p in enumerate(people)}
+    n_brands = len(run.brands)
+    reached: dict[int, set] = {}
+    for e in run.events.itertuples(index=False):
+        if e.kind == "exposure" and e.source == BRAND and e.person in row_of and 0 <= e.brand < n_brands \
+                and bool(run.people[f"follows_{e.brand}"].iloc[row_of[e.person]]):
+            reached.setdefault(e.post, set()).add(e.person)
+    return [len(reached.get(post, ())) for post in run.posts["post"]]
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_the_post_table_of_random_runs_matches_plain_loops(seed):
+    from sim.metrics import post_metrics
+
+    rng = np.random.default_rng(600 + seed)
+    run = random_run(rng, int(rng.integers(0, 300)))
+    table = post_metrics(run)
+    assert table["followers_reach"].tolist() == reference_followers_reach(run)
+    assert table["followers_read"].tolist() == reference_followers_read(run)
+    exposures = run.events[run.events["kind"] == "exposure"]
+    assert table["reach"].tolist() == [exposures.loc[exposures["post"] == p, "person"].nunique()
+                                       for p in run.posts["post"]]
