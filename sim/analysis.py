@@ -183,7 +183,7 @@ def brand_roles(run: RunLog, b: int, offended_types: set[str], employee: pd.Seri
     is_employee = employee.reindex(shared, fill_value=False).to_numpy(dtype=bool)
     offended = np.empty(0, dtype=np.int64)
     provocative = run.posts.set_index("post")["provocative"] if "provocative" in run.posts else None
-    if provocative is not None and offended_types:
+    if provocative is not None and offended_types and (provocative.to_numpy() > 0).any():   # (else none is)
         own = exposures[(exposures["brand"] == b) & (exposures["source"] == BRAND)]
         hot = own[provocative.reindex(own["post"], fill_value=0.0).to_numpy() > 0]
         first_follow = follows[follows["brand"] == b].groupby("person")["tick"].min()

@@ -120,8 +120,8 @@ def _kind_codes(kind: pd.Series) -> np.ndarray:
 def _rows_of(ids: np.ndarray, table_ids: np.ndarray) -> np.ndarray:
     """Row of each id in a table's id column, -1 when absent."""
     if table_ids.size and np.array_equal(table_ids, np.arange(table_ids.size)):
-        if ids.size == 0 or (ids.min() >= 0 and ids.max() < table_ids.size):
-            return ids.astype(np.int64, copy=False)     # every id is its row (read only: no copy)
+        if ids.size == 0 or (ids.min() >= -1 and ids.max() < table_ids.size):
+            return ids.astype(np.int64, copy=False)     # every id is its row or -1 (read only: no copy)
         return np.where((ids >= 0) & (ids < table_ids.size), ids, -1)
     return pd.Index(table_ids).get_indexer(ids).astype(np.int64)
 
