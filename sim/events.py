@@ -192,10 +192,6 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     at 10^6 people: 0.06 s instead of 0.65 s; rows in batches of 65,536, not pyarrow's
     1,024, save a third); any other frame (decimals, which the
     two format differently; empty or missing text; text that needs quotes) by pandas.
-    A frame mostly of whole numbers (the event log) is turned into the same text by a
-    compiled loop (:mod:`sim.csvtext`): pyarrow formats numbers slowly (the event log of a
-    14-day run at 10^6 people: 0.06 s, the loop 0.03 s) but copies words fast (people.csv:
-    the loop is no faster).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -226,15 +222,11 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
         frame.to_csv(path, index=False)
         return
     header = ",".join(frame.columns)
-    from .csvtext import write_rows
-
     try:
         with pa.OSFile(str(path), "wb") as stream:
             stream.write((header + "\n").encode("utf-8"))
-            numbers = sum(pa.types.is_integer(column.type) for column in columns.values())
-            if 2 * numbers < len(columns) or not write_rows(stream, list(columns.values())):
-                pcsv.write_csv(pa.table(columns), stream,
-                               pcsv.WriteOptions(include_header=False, quoting_style="none", batch_size=1 << 16))
+            pcsv.write_csv(pa.table(columns), stream,
+                           pcsv.WriteOptions(include_header=False, quoting_style="none", batch_size=1 << 16))
     except pa.ArrowInvalid:                     # a word with a comma, quote or line break: pandas quotes it
         frame.to_csv(path, index=False)
 

@@ -179,63 +179,6 @@ def test_motivations_are_factorized_as_pandas_does(dtype):
 
 
 # --------------------------------------------------------------------------
-# CSV text: the compiled rows against pyarrow's writer and pandas
-# --------------------------------------------------------------------------
-
-def random_frame(rng: np.random.Generator, rows: int):
-    import pandas as pd
-
-    words = np.array(["altruist", "social", "ça va", "x", "selective"], dtype=object)
-    return pd.DataFrame({
-        "int64": rng.integers(-2**63, 2**63 - 1, rows, dtype=np.int64, endpoint=True),
-        "small": rng.integers(-5, 5, rows).astype(np.int8),
-        "int16": rng.integers(-2**15, 2**15, rows).astype(np.int16),
-        "uint32": rng.integers(0, 2**32, rows).astype(np.uint32),
-        "int32": rng.integers(-2**31, 2**31, rows).astype(np.int32),
-        "flag": rng.random(rows) < 0.5,
-        "kind": pd.Categorical.from_codes(rng.integers(0, 3, rows), categories=["exposure", "share", "follow"]),
-        "text": pd.Series(words[rng.integers(0, words.size, rows)], dtype="str"),
-        "object": pd.Series(words[rng.integers(0, words.size, rows)], dtype=object),
-        "more": rng.integers(0, 10**6, rows),        # mostly numbers: the compiled loop writes it
-    })
-
-
-@pytest.mark.parametrize("rows", [0, 1, 7, 65_535, 65_536, 65_537, 200_003])
-def test_csv_rows_are_pyarrows_and_pandas_bytes(rows, tmp_path, monkeypatch):
-    from sim import csvtext, events
-
-    frame = random_frame(np.random.default_rng(rows), rows)
-    if rows:
-        frame.loc[0, "int64"] = np.iinfo(np.int64).min        # the extremes and zero
-        frame.loc[rows - 1, "int64"] = np.iinfo(np.int64).max
-        frame.loc[rows // 2, "int32"] = 0
-    written = []
-    write_rows = csvtext.write_rows
-    monkeypatch.setattr(csvtext, "write_rows", lambda stream, columns: written.append(
-        write_rows(stream, columns)) or written[-1])
-    events.write_csv(frame, tmp_path / "compiled.csv")
-    assert written == ([True] if rows else [])       # an empty object column is left to pandas
-    monkeypatch.setattr(csvtext, "write_rows", lambda stream, columns: False)
-    events.write_csv(frame, tmp_path / "pyarrow.csv")
-    frame.to_csv(tmp_path / "pandas.csv", index=False)
-    compiled = (tmp_path / "compiled.csv").read_bytes()
-    assert compiled == (tmp_path / "pyarrow.csv").read_bytes()
-    assert compiled == (tmp_path / "pandas.csv").read_bytes()
-
-
-@pytest.mark.parametrize("words", [["a,b", "c"], ['say "hi"', "c"], ["line\nbreak", "c"], ["", "c"]])
-def test_csv_words_that_need_quotes_or_are_empty_are_left_to_pandas(words, tmp_path):
-    import pandas as pd
-
-    from sim import events
-
-    frame = pd.DataFrame({"n": [1, 2, 3], "word": pd.Series([words[0], words[1], words[0]], dtype="str")})
-    events.write_csv(frame, tmp_path / "a.csv")
-    frame.to_csv(tmp_path / "b.csv", index=False)
-    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
-
-
-# --------------------------------------------------------------------------
 # The post table's parts: subtree sizes, runs of sorted posts, followers at publication
 # --------------------------------------------------------------------------
 
