@@ -575,45 +575,39 @@ def _exp1_at(log_x, exp1, slope):
     return exp1[step] + (position - step) * slope[step]
 
 
-@numba.njit("Tuple((float64[:], float64[:], int64[:], int64[:], float64[:]))(int64[:], float64[:], float64[:], "
-            "float64[:], float64[:], int64[:], float64[:], int64[:], float64[:, :], int64[:], float64, float64, "
-            "float64, boolean, float64, float64[:], float64[:])", cache=True)
-def _rank_sessions(reader, arrival, score, at, since, span, rate, table_of, chance_tables, sizes,
-                   start, end, at_night, chronological, tau, exp1, slope):
-    """Per item (items grouped by reader): the expected background above it and its chance of being
-    read alone; which items are their session's only hopeful one (``single``); and, for sessions of
-    several, the hopeful items in ranking order (``nested``, best first; ties: newest first) with the
-    Poisson mean of the background between each and the one above (``steps``)."""
+@numba.njit(cache=True, inline="always")
+def _background_above_at(arrival, score, now, before, rate, chronological, tau, start, end, at_night, exp1, slope):
+    """:func:`background_above` of one item that arrived at ``arrival`` (hours), for a session at
+    ``now`` after one at ``before`` (both in background hours), ``rate`` background items per hour."""
+    arrived = _weighted_hours(arrival, start, end, at_night)
+    age = max(now - arrived, 0.0)
+    if chronological:
+        return rate * age / score
+    unseen = max(arrived - before, 0.0)
+    log_score = math.log(score)
+    return rate * tau * (_exp1_at(log_score - age / tau, exp1, slope) - _exp1_at(log_score + unseen / tau, exp1, slope))
+
+
+@numba.njit(cache=True, inline="always")
+def _chance_alone(above, chance_tables, table, last_step):
+    """:func:`chance_fewer_than` of ``above`` background items, from row ``table`` of ``chance_tables``
+    (whose last usable step is ``last_step``)."""
+    if not above >= 0.0:
+        raise ValueError("the background above a feed item is not a number of items (NaN or negative)")
+    position = min(above * _STEPS_PER_ITEM, last_step + 1.0)
+    step = min(int(position), last_step)
+    low = chance_tables[table, step]
+    return low + (position - step) * (chance_tables[table, step + 1] - low)
+
+
+@numba.njit(cache=True)
+def _order_sessions(reader, expected, arrival, chance, single, nested, steps):
+    """Sort out each session's items (items grouped by ``reader``): a session's lone hopeful item
+    (chance above :data:`BURIED`) goes to ``single``; the hopeful items of a session of several go
+    to ``nested`` in ranking order (best first; ties: newest first), with the Poisson mean of the
+    background between each and the one above in ``steps``. Returns how many went to ``single``
+    and to ``nested``."""
     n = reader.size
-    expected = np.empty(n)
-    chance = np.empty(n)
-    j = -1
-    for i in range(n):
-        if reader[i] != j:                  # a new session: its reader's moments, in background hours
-            j = reader[i]
-            now = _weighted_hours(at[j], start, end, at_night)
-            before = _weighted_hours(since[j], start, end, at_night)
-            table = table_of[span[j]]
-            last_step = sizes[table] - 2
-        arrived = _weighted_hours(arrival[i], start, end, at_night)
-        age = max(now - arrived, 0.0)
-        if chronological:
-            above = rate[j] * age / score[i]
-        else:
-            unseen = max(arrived - before, 0.0)
-            log_score = math.log(score[i])
-            above = rate[j] * tau * (_exp1_at(log_score - age / tau, exp1, slope)
-                                     - _exp1_at(log_score + unseen / tau, exp1, slope))
-        expected[i] = above
-        if not above >= 0.0:
-            raise ValueError("the background above a feed item is not a number of items (NaN or negative)")
-        position = min(above * _STEPS_PER_ITEM, last_step + 1.0)
-        step = min(int(position), last_step)
-        low = chance_tables[table, step]
-        chance[i] = low + (position - step) * (chance_tables[table, step + 1] - low)
-    single = np.empty(n, dtype=np.int64)
-    nested = np.empty(n, dtype=np.int64)
-    steps = np.empty(n)
     singles = 0
     several = 0
     first = 0
@@ -645,6 +639,36 @@ def _rank_sessions(reader, arrival, score, at, since, span, rate, table_of, chan
                 previous = expected[group[a]]
             several += hopeful
         first = last
+    return singles, several
+
+
+@numba.njit("Tuple((float64[:], float64[:], int64[:], int64[:], float64[:]))(int64[:], float64[:], float64[:], "
+            "float64[:], float64[:], int64[:], float64[:], int64[:], float64[:, :], int64[:], float64, float64, "
+            "float64, boolean, float64, float64[:], float64[:])", cache=True)
+def _rank_sessions(reader, arrival, score, at, since, span, rate, table_of, chance_tables, sizes,
+                   start, end, at_night, chronological, tau, exp1, slope):
+    """Per item (items grouped by reader): the expected background above it and its chance of being
+    read alone; which items are their session's only hopeful one (``single``); and, for sessions of
+    several, the hopeful items in ranking order (``nested``, best first; ties: newest first) with the
+    Poisson mean of the background between each and the one above (``steps``)."""
+    n = reader.size
+    expected = np.empty(n)
+    chance = np.empty(n)
+    j = -1
+    for i in range(n):
+        if reader[i] != j:                  # a new session: its reader's moments, in background hours
+            j = reader[i]
+            now = _weighted_hours(at[j], start, end, at_night)
+            before = _weighted_hours(since[j], start, end, at_night)
+            table = table_of[span[j]]
+            last_step = sizes[table] - 2
+        expected[i] = _background_above_at(arrival[i], score[i], now, before, rate[j], chronological, tau,
+                                           start, end, at_night, exp1, slope)
+        chance[i] = _chance_alone(expected[i], chance_tables, table, last_step)
+    single = np.empty(n, dtype=np.int64)
+    nested = np.empty(n, dtype=np.int64)
+    steps = np.empty(n)
+    singles, several = _order_sessions(reader, expected, arrival, chance, single, nested, steps)
     return expected, chance, single[:singles], nested[:several], steps[:several]
 
 
