@@ -71,40 +71,53 @@ class SessionTimes:
     A reader's session falls ``uniform`` (U(0, 1), one per reader) of the
     way through the tick's ``open_hours`` from ``opens``; their previous
     one ``exponential`` (Exp(1), one per reader) times their mean hours
-    awake between sessions (``awake_hours`` a day over their sessions a
-    day) before it. Sessions are a Poisson process, so the time back to
-    the previous one is exponential; what arrived since waits unread.
+    awake between sessions before it. Sessions are a Poisson process, so
+    the time back to the previous one is exponential; what arrived since
+    waits unread.
     """
 
     opens: float
     open_hours: float
-    awake_hours: float
     uniform: np.ndarray
     exponential: np.ndarray
 
 
-@dataclass
 class ReadingHabits:
-    """The people as their sessions read them, arrays indexed by person (read in place, not gathered).
+    """The people as their sessions read them: one row of four numbers per person, so that a
+    session fetches its reader's in one memory access (at 10^6 people each separate array
+    costs a cache miss per reader).
 
-    sessions_per_day: sessions a day; attention_span: items a session
-    reads; background_rate: background items per hour; session_at and
-    last_session: each person's latest session and the one before it
-    (hours since the start), written by every session.
+    Columns: :data:`HOURS_BETWEEN`, the person's mean hours awake between
+    sessions (``awake_hours`` a day over their ``sessions_per_day``);
+    :data:`BACKGROUND_RATE`, background items per hour; :data:`SPAN`, items
+    a session reads (``attention_span``); :data:`SESSION_AT`, their latest
+    session (hours since the start), written by every session.
     """
 
-    sessions_per_day: np.ndarray
-    attention_span: np.ndarray
-    background_rate: np.ndarray
-    session_at: np.ndarray
-    last_session: np.ndarray
+    def __init__(self, sessions_per_day: np.ndarray, attention_span: np.ndarray, background_rate: np.ndarray,
+                 awake_hours: float) -> None:
+        span = np.asarray(attention_span, dtype=np.int64)
+        self.table = np.zeros((span.size, 4))
+        self.table[:, HOURS_BETWEEN] = awake_hours / np.asarray(sessions_per_day, dtype=np.float64)
+        self.table[:, BACKGROUND_RATE] = background_rate
+        self.table[:, SPAN] = span
+        self.chance_tables = _chance_tables(distinct(span))        # made once for the run's spans
 
-    def __post_init__(self) -> None:
-        self.attention_span = _array(self.attention_span, np.int64)
-        self.chance_tables = _chance_tables(distinct(self.attention_span))   # made once for the run's spans
+    @property
+    def session_at(self) -> np.ndarray:
+        """Each person's latest session (hours since the start; a view, written by the sessions)."""
+        return self.table[:, SESSION_AT]
+
+    def span(self, people: np.ndarray) -> np.ndarray:
+        """The attention span of ``people`` (items a session reads)."""
+        return self.table[people, SPAN].astype(np.int64)
 
     def __len__(self) -> int:
-        return self.session_at.size
+        return self.table.shape[0]
+
+
+HOURS_BETWEEN, BACKGROUND_RATE, SPAN, SESSION_AT = range(4)
+"""The columns of :attr:`ReadingHabits.table`."""
 
 
 @dataclass(frozen=True)
@@ -357,8 +370,7 @@ class Feed:
         start, end = background.active_hours
         count, taken, lone, several = _open_sessions(
             readers, _array(times.uniform, np.float64), _array(times.exponential, np.float64), float(times.opens),
-            float(times.open_hours), float(times.awake_hours), habits.sessions_per_day, habits.session_at,
-            habits.last_session, habits.attention_span, habits.background_rate,
+            float(times.open_hours), habits.table,
             self._head, self._tail, columns["next"], columns["person"], columns["post"], columns["source"],
             columns["arrival"], columns["alive"], self._base, self._pending, slots, self._slot_post,
             self._slot_source, self._slot_arrival,
@@ -374,7 +386,7 @@ class Feed:
         self._count_gone(shown["singles"][:taken])
         items = Items(shown["person"][:count], shown["post"][:count], shown["source"][:count],
                       shown["arrival"][:count], shown["reader"][:count])
-        return OpenSessions(items, waiting, habits.attention_span[readers], shown["chance"][:count],
+        return OpenSessions(items, waiting, habits.span(readers), shown["chance"][:count],
                             shown["single"][:lone], shown["nested"][:several], shown["steps"][:several])
 
     def _working_space(self, items: int, singles: int) -> dict[str, np.ndarray]:
@@ -856,16 +868,14 @@ def _read_ranked(n, single, chance, draw, nested, arrived, reader, span):
     return read
 
 
-@numba.njit("UniTuple(int64, 4)(int64[:], float64[:], float64[:], float64, float64, float64, float64[:], float64[:], "
-            "float64[:], int64[:], float64[:], "
+@numba.njit("UniTuple(int64, 4)(int64[:], float64[:], float64[:], float64, float64, float64[:, :], "
             "int64[:], int64[:], int64[:], int32[:], int32[:], int32[:], float64[:], boolean[:], int64, uint64[:], "
             "int64[:], int32[:], int32[:], float64[:], "
             "int16[:], float64[:], float32[:, :], boolean[:, :], float64, "
             "int64[:], float64[:, :], int64[:], float64, float64, float64, boolean, float64, float64[:], float64[:], "
             "int32[:], int32[:], int32[:], float64[:], int64[:], float64[:], float64[:], int64[:], int64[:], "
             "float64[:], int64[:], int64[:], boolean[:])", cache=True)
-def _open_sessions(readers, uniform, exponential, opens, open_hours, awake_hours, sessions_per_day, session_at,
-                   last_session, attention_span, rate,
+def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
                    head, tail, nxt, item_person, item_post, item_source, item_arrival, alive, base, pending,
                    slot_order, slot_post, slot_source, slot_arrival,
                    post_brand, lift, affinity, hidden, friend_priority,
@@ -879,15 +889,14 @@ def _open_sessions(readers, uniform, exponential, opens, open_hours, awake_hours
 
     1. the session falls ``uniform[j]`` of the way through the tick's ``open_hours`` from ``opens``,
        the previous one ``exponential[j]`` times the reader's mean hours awake between sessions
-       (``awake_hours / sessions_per_day``) before it; both written to ``session_at`` and
-       ``last_session`` (hours, per person);
+       before it (``habits``, per person: :class:`ReadingHabits`; the session is written there);
     2. the reader's items that arrived by then are taken out of the feed by :func:`_take`;
     3. each scores the reader's affinity with the brand (a page's post) or ``friend_priority`` (a
        friend's share), times the post's ``lift``; a page's post of a brand the reader hid is
        dropped, never shown;
     4. each shown item's expected background above it and its chance of being read alone
-       (:func:`_background_above_at`, :func:`_chance_alone`, with the reader's ``attention_span``
-       and background ``rate`` per hour);
+       (:func:`_background_above_at`, :func:`_chance_alone`, with the reader's attention span
+       and background rate per hour from ``habits``);
     5. ``waiting[j]``: whether the reader still has an item waiting.
 
     The shown items are written to ``person``, ``post``, ``source``, ``arrival``, ``reader`` (``j``),
@@ -912,13 +921,12 @@ def _open_sessions(readers, uniform, exponential, opens, open_hours, awake_hours
     for j in range(n):                # 1. the sessions, as _place_sessions, and the readers' values
         p = readers[j]
         at[j] = opens + uniform[j] * open_hours
-        since = at[j] - exponential[j] * (awake_hours / sessions_per_day[p])
-        session_at[p] = at[j]
-        last_session[p] = since
+        since = at[j] - exponential[j] * habits[p, HOURS_BETWEEN]
+        habits[p, SESSION_AT] = at[j]
         now[j] = _weighted_hours(at[j], start, end, at_night)
         before[j] = _weighted_hours(since, start, end, at_night)
-        reader_rate[j] = rate[p]
-        reader_table[j] = table_of[attention_span[p]]
+        reader_rate[j] = habits[p, BACKGROUND_RATE]
+        reader_table[j] = table_of[int(habits[p, SPAN])]
         for b in range(brands):
             reader_affinity[j, b] = affinity[p, b]
             reader_hidden[j, b] = hidden[p, b]

@@ -223,10 +223,9 @@ class SharingModel(mesa.Model):
         self.reach = 0
         self.log = EventLog()
         self.counts = TickCounts()
-        self._session_at = np.zeros(self.population)       # per person, their latest session (hours)
-        self._last_session = np.zeros(self.population)     # and the one before it
         self.habits = ReadingHabits(self.sessions_per_day, self.attention_span, self.background_rate,
-                                    self._session_at, self._last_session)
+                                    float(end - start))
+        self._session_at = self.habits.session_at          # per person, their latest session (hours)
 
         self.datacollector = mesa.DataCollector(model_reporters={
             "exposures": lambda m: m.counts.exposures,
@@ -463,8 +462,7 @@ class SharingModel(mesa.Model):
         open_from, open_until = max(hour, start), min(hour + self.tick_hours, end)
         uniform = self.rng.random(readers)
         exponential = self.rng.standard_exponential(readers)    # the numbers exponential(scale) scales
-        return SessionTimes(tick_start - hour + open_from, open_until - open_from, float(end - start),
-                            uniform, exponential)
+        return SessionTimes(tick_start - hour + open_from, open_until - open_from, uniform, exponential)
 
     def _page_scores(self) -> PageScores:
         """What feed items score now (:class:`sim.feed.PageScores`): the reader's affinity with the
