@@ -108,10 +108,6 @@ class ReadingHabits:
         """Each person's latest session (hours since the start; a view, written by the sessions)."""
         return self.table[:, SESSION_AT]
 
-    def span(self, people: np.ndarray) -> np.ndarray:
-        """The attention span of ``people`` (items a session reads)."""
-        return self.table[people, SPAN].astype(np.int64)
-
     def __len__(self) -> int:
         return self.table.shape[0]
 
@@ -363,6 +359,7 @@ class Feed:
         slots = np.array(self._slot_order, dtype=np.int64)
         shown = self._working_space(self._room(readers.size), self._alive)
         waiting = np.empty(readers.size, dtype=bool)
+        span = np.empty(readers.size, dtype=np.int64)
         taken_from_slot = np.zeros(BROADCAST_SLOTS, dtype=np.int64)
         columns = self._columns
         table_of, chance_tables, sizes = habits.chance_tables
@@ -378,14 +375,14 @@ class Feed:
             ranking.kind == "chronological", ranking.time_scale, _EXP1, _EXP1_SLOPE,
             shown["person"], shown["post"], shown["source"], shown["arrival"], shown["reader"], shown["expected"],
             shown["chance"], shown["single"], shown["nested"], shown["steps"], shown["singles"], taken_from_slot,
-            waiting)
+            waiting, span)
         self._slot_waiting -= taken_from_slot
         for slot in [s for s in self._slot_order if self._slot_waiting[s] == 0]:
             self._free(slot)
         self._count_gone(shown["singles"][:taken])
         items = Items(shown["person"][:count], shown["post"][:count], shown["source"][:count],
                       shown["arrival"][:count], shown["reader"][:count])
-        return OpenSessions(items, waiting, habits.span(readers), shown["chance"][:count],
+        return OpenSessions(items, waiting, span, shown["chance"][:count],
                             shown["single"][:lone], shown["nested"][:several], shown["steps"][:several])
 
     def _room(self, readers: int) -> int:
@@ -878,14 +875,14 @@ def _read_ranked(n, single, chance, draw, nested, arrived, reader, span):
             "int16[:], float64[:], float32[:, :], boolean[:, :], float64, "
             "int64[:], float64[:, :], int64[:], float64, float64, float64, boolean, float64, float64[:], float64[:], "
             "int32[:], int32[:], int32[:], float64[:], int64[:], float64[:], float64[:], int64[:], int64[:], "
-            "float64[:], int64[:], int64[:], boolean[:])", cache=True)
+            "float64[:], int64[:], int64[:], boolean[:], int64[:])", cache=True)
 def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
                    head, tail, nxt, item_person, item_post, item_source, item_arrival, alive, base, pending,
                    slot_order, slot_post, slot_source, slot_arrival,
                    post_brand, lift, affinity, hidden, friend_priority,
                    table_of, chance_tables, sizes, start, end, at_night, chronological, tau, exp1, slope,
                    person, post, source, arrival, reader, expected, chance, single, nested, steps,
-                   singles, taken_from_slot, waiting):
+                   singles, taken_from_slot, waiting, span):
     """A tick's sessions in one kernel (what :meth:`Feed.take_session`, :func:`read_session`'s
     ranking and the scores of items did one NumPy step at a time, over gathered copies).
 
@@ -901,7 +898,8 @@ def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
     4. each shown item's expected background above it and its chance of being read alone
        (:func:`_background_above_at`, :func:`_chance_alone`, with the reader's attention span
        and background rate per hour from ``habits``);
-    5. ``waiting[j]``: whether the reader still has an item waiting.
+    5. ``waiting[j]``: whether the reader still has an item waiting; ``span[j]``, their attention
+       span (for :func:`_read_ranked`).
 
     The shown items are written to ``person``, ``post``, ``source``, ``arrival``, ``reader`` (``j``),
     ``expected`` and ``chance``, then sorted out by :func:`_order_sessions` into ``single``,
@@ -930,7 +928,8 @@ def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
         now[j] = _weighted_hours(at[j], start, end, at_night)
         before[j] = _weighted_hours(since, start, end, at_night)
         reader_rate[j] = habits[p, BACKGROUND_RATE]
-        reader_table[j] = table_of[int(habits[p, SPAN])]
+        span[j] = int(habits[p, SPAN])
+        reader_table[j] = table_of[span[j]]
         for b in range(brands):
             reader_affinity[j, b] = affinity[p, b]
             reader_hidden[j, b] = hidden[p, b]
