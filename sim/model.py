@@ -439,7 +439,7 @@ class SharingModel(mesa.Model):
     def _read_feeds(self) -> None:
         """This tick's readers open their feeds, are booked again while something waits, and read.
 
-        One compiled pass opens the sessions (:meth:`sim.feed.Feed.open_sessions`:
+        One compiled kernel opens the sessions (:meth:`sim.feed.Feed.open_sessions`:
         when each falls, what it shows, how that ranks); then come the
         draws of who is booked next (:mod:`sim.sessions`) and of what is
         read. Buried items and finished posts are forgotten at the end.
@@ -454,8 +454,8 @@ class SharingModel(mesa.Model):
         self._forget_finished_posts()
 
     def _session_times(self, readers: int) -> SessionTimes:
-        """When this tick's ``readers`` sessions fall: uniformly within the tick's active hours, and
-        their previous ones an Exp(1) number of each reader's mean gaps before (two draws each)."""
+        """When the tick's sessions of ``readers`` people fall: uniformly within the tick's active hours,
+        and their previous ones an Exp(1) number of each reader's mean gaps before (two draws each)."""
         start, end = self.scenario.population.active_hours
         tick_start = (self.tick - 1) * self.tick_hours
         hour = tick_start % 24
