@@ -40,7 +40,7 @@ from .content import PostTable, plan_campaign
 from .distinct import distinct
 from .errors import InputError
 from .events import BRAND, NO_POST, EventKind, EventLog, RunLog
-from .feed import Background, Feed, Items, Ranking, read_session
+from .feed import Background, Feed, Items, PageScores, Ranking, ReadingHabits, SessionTimes
 from .followers import Followers, reading_fatigue
 from .motivations import (
     AUDIENCES,
@@ -83,26 +83,6 @@ def per_brand(table: np.ndarray, person: np.ndarray, brand: np.ndarray) -> np.nd
     return table.reshape(-1)[person.astype(np.int64) * table.shape[1] + brand]
 
 
-@numba.njit("void(int64[:], float64[:], float64[:], float64, float64, float64, float64[:], float64[:], float64[:])",
-            cache=True)
-def _place_sessions(readers, uniform, exponential, opens, open_hours, awake_hours, sessions_per_day, session_at,
-                    last_session):
-    """Write each reader's session time and their previous session's (hours since the start).
-
-    The session falls ``uniform`` (U(0, 1)) of the way through the tick's
-    ``open_hours`` from ``opens``; the previous one ``exponential`` (Exp(1))
-    times the reader's mean hours awake between sessions
-    (``awake_hours / sessions_per_day``) before it. One pass over the
-    readers, instead of NumPy's gathers and scatters of population-long
-    arrays one expression at a time.
-    """
-    for i in range(readers.size):
-        reader = readers[i]
-        at = opens + uniform[i] * open_hours
-        session_at[reader] = at
-        last_session[reader] = at - exponential[i] * (awake_hours / sessions_per_day[reader])
-
-
 def _smallest(values: np.ndarray, count: int) -> np.ndarray:
     """Where the ``count`` smallest of ``values`` are (along the last axis), in no particular order.
 
@@ -115,24 +95,6 @@ def _smallest(values: np.ndarray, count: int) -> np.ndarray:
     if count <= 0:
         return np.empty(values.shape[:-1] + (0,), dtype=np.intp)
     return np.argpartition(values, count - 1, axis=-1)[..., :count]
-
-
-@numba.njit("Tuple((float64[:], boolean[:]))(int32[:], int32[:], int32[:], int16[:], float64[:], float32[:, :], "
-            "boolean[:, :], float64)", cache=True)
-def _page_scores(person, post, source, post_brand, lift, affinity, hidden, friend_priority):
-    """Per feed item, its ranking score (the reader's affinity with the brand for a page's post,
-    ``friend_priority`` for a friend's share; times the post's engagement ``lift``) and whether
-    it shows (a page's post does not, to a reader who hid the brand)."""
-    score = np.empty(person.size)
-    visible = np.ones(person.size, dtype=np.bool_)
-    for i in range(person.size):
-        brand = post_brand[post[i]]
-        if source[i] == BRAND:
-            score[i] = affinity[person[i], brand] * lift[post[i]]
-            visible[i] = not hidden[person[i], brand]
-        else:
-            score[i] = friend_priority * lift[post[i]]
-    return score, visible
 
 
 @numba.njit("float64[:](int32[:], int32[:], boolean[:], float64[:], float32[:, :], float64[:, :], "
@@ -280,9 +242,9 @@ class SharingModel(mesa.Model):
         self.reach = 0
         self.log = EventLog()
         self.counts = TickCounts()
-        self._readers = np.empty(0, dtype=np.int32)
-        self._session_at = np.zeros(self.population)
-        self._last_session = np.zeros(self.population)
+        self.habits = ReadingHabits(self.sessions_per_day, self.attention_span, self.background_rate,
+                                    float(end - start))
+        self._session_at = self.habits.session_at          # per person, their latest session (hours)
 
         self.datacollector = mesa.DataCollector(model_reporters={
             "exposures": lambda m: m.counts.exposures,
@@ -493,51 +455,41 @@ class SharingModel(mesa.Model):
                 self.feed.deliver(audience, post, BRAND, tick_start + planned.offset_hours)
                 self.sessions.book(audience, from_tick=self.tick)
 
-    def _sessions(self) -> None:
-        """Who reads their feed in this tick (booked ahead, :mod:`sim.sessions`), and when (hours since the start)."""
+    def _read_feeds(self) -> None:
+        """This tick's readers open their feeds, are booked again while something waits, and read.
+
+        One compiled kernel opens the sessions (:meth:`sim.feed.Feed.open_sessions`:
+        when each falls, what it shows, how that ranks); then come the
+        draws of who is booked next (:mod:`sim.sessions`) and of what is
+        read. Buried items and finished posts are forgotten at the end.
+        """
+        readers = self.sessions.due(self.tick)       # booked ahead, sorted
+        if readers.size:
+            shown = self.feed.open_sessions(readers, self._session_times(readers.size), self.habits,
+                                            self._page_scores(), self.background, self.ranking)
+            self.sessions.book(readers[shown.waiting], from_tick=self.tick + 1)
+            self._expose(shown.items.subset(shown.read(self.rng)))
+        self.feed.forget_older_than(self.tick * self.tick_hours - FEED_MEMORY_HOURS)
+        self._forget_finished_posts()
+
+    def _session_times(self, readers: int) -> SessionTimes:
+        """When the tick's sessions of ``readers`` people fall: uniformly within the tick's active hours,
+        and their previous ones an Exp(1) number of each reader's mean gaps before (two draws each)."""
         start, end = self.scenario.population.active_hours
         tick_start = (self.tick - 1) * self.tick_hours
         hour = tick_start % 24
         open_from, open_until = max(hour, start), min(hour + self.tick_hours, end)
-        readers = self.sessions.due(self.tick)
-        self._readers = readers
-        if readers.size == 0:
-            return
-        day_start = tick_start - hour
-        # Sessions are a Poisson process, so the time back to a reader's previous
-        # session is exponential (in hours awake); what arrived since waits unread.
-        uniform = self.rng.random(readers.size)
-        exponential = self.rng.standard_exponential(readers.size)    # the numbers exponential(scale) scales
-        _place_sessions(readers.astype(np.int64, copy=False), uniform, exponential, day_start + open_from,
-                        open_until - open_from, float(end - start), self.sessions_per_day, self._session_at,
-                        self._last_session)
+        uniform = self.rng.random(readers)
+        exponential = self.rng.standard_exponential(readers)    # the numbers exponential(scale) scales
+        return SessionTimes(tick_start - hour + open_from, open_until - open_from, uniform, exponential)
 
-    def _read_feeds(self) -> None:
-        self._sessions()
-        readers = self._readers
-        shown = self.feed.take_session(readers, self._session_at[readers])
-        self.sessions.book(readers[self.feed.has_waiting(readers)], from_tick=self.tick + 1)
-        score, visible = self._scores(shown)
-        if not visible.all():
-            shown, score = shown.subset(visible), score[visible]                # hidden: never shown
-        read = read_session(shown, self._session_at[readers], self._last_session[readers],
-                            self.attention_span[readers], self.background_rate[readers], score,
-                            self.background, self.ranking, self.rng)
-        self._expose(shown.subset(read))
-        self.feed.forget_older_than(self.tick * self.tick_hours - FEED_MEMORY_HOURS)
-        self._forget_finished_posts()
-
-    def _scores(self, items: Items) -> tuple[np.ndarray, np.ndarray]:
-        """Each item's ranking score, relative to an average background item, and whether it shows.
-
-        A page's post scores the reader's affinity with the brand; a friend's
-        share scores ``friend_share_priority``; both times (1 + the post's
-        interactions so far) to the power ``feed.engagement_weight``. A
-        page's post does not show to a follower who hid the brand.
-        """
+    def _page_scores(self) -> PageScores:
+        """What feed items score now (:class:`sim.feed.PageScores`): the reader's affinity with the
+        brand for a page's post, ``friend_share_priority`` for a friend's share; both times (1 + the
+        post's interactions so far) to the power ``feed.engagement_weight``."""
         lift = (1.0 + self.posts.engagement) ** self.scenario.feed.engagement_weight   # per post
-        return _page_scores(items.person, items.post, items.source, self.posts.brand, lift, self.affinity,
-                            self.followers.hidden, self.scenario.population.friend_share_priority)
+        return PageScores(self.posts.brand, lift, self.affinity, self.followers.hidden,
+                          self.scenario.population.friend_share_priority)
 
     def _forget_finished_posts(self) -> None:
         """Free the marks of who read a post once no feed holds it and it is too old to come back.
