@@ -141,6 +141,12 @@ def start_up(folder: Path) -> str:
     return text + "\n"
 
 
+def pairs(row: dict) -> str:
+    """How a before/after figure was taken: ', medians of 3 interleaved pairs' (scale.py --against)."""
+    count = row.get("median_of")
+    return f", medians of {count} interleaved pairs" if count else ""
+
+
 def scale(folder: Path) -> str:
     """scale.py's before/after ratios at 10^6 people, and its 10^7 run."""
     now, before = results("scale_1000000.json", folder), results("scale_1000000_before.json", folder)
@@ -149,7 +155,7 @@ def scale(folder: Path) -> str:
     else:
         setup_share = "; ".join(f"{label} {r['outputs_over_setup']:.2g}x the set-up" for label, r in
                                 (("it was", before), ("now", now)))
-        text = (f"At {now['population']:,} people, against the code before the ten-million-people work: "
+        text = (f"At {now['population']:,} people, against the code before the ten-million-people work{pairs(now)}: "
                 f"writing the run folder {change(before['outputs_seconds'], now['outputs_seconds'])} ({setup_share}), "
                 f"set-up {change(before['setup_seconds'], now['setup_seconds'])} "
                 f"(graph {change(before['graph_seconds'], now['graph_seconds'])}; Person agents "
@@ -164,7 +170,7 @@ def scale(folder: Path) -> str:
                         "`--tree CHECKOUT`")
     else:
         text += (f"Over {long_now['days']:g} days (the issue's run: {long_now['delivered'] / 1e6:.1f} M feed items "
-                 f"delivered), per delivered feed item {change(long_before['ns_per_delivered'], long_now['ns_per_delivered'])} "
+                 f"delivered{pairs(long_now)}), per delivered feed item {change(long_before['ns_per_delivered'], long_now['ns_per_delivered'])} "
                  f"({long_before['ns_per_delivered']:.0f} ns to {long_now['ns_per_delivered']:.0f} ns; in CPU time "
                  f"{long_before['ns_cpu_per_delivered']:.0f} ns to {long_now['ns_cpu_per_delivered']:.0f} ns); writing the "
                  f"run folder {long_now['outputs_over_setup']:.2g}x the set-up (it was {long_before['outputs_over_setup']:.2g}x).\n")

@@ -9,6 +9,10 @@ Run by hand from the project folder (CI does not run it):
                                                            # (--save: scale_<size>_before.json)
     python benchmarks/scale.py --size 1000000 --days 14    # the issue's 14-day run (per delivered item;
                                                            # --save: scale_<size>_14days[_before].json)
+    python benchmarks/scale.py --size 1000000 --against DIR --pairs 3 --save
+                                                           # both trees, one process each, interleaved
+                                                           # (order alternating); saves the medians, and
+                                                           # each pair's figures beside them
 
 README's before/after ratios and its 10^7 figures are written from the saved files by
 ``python benchmarks/readme.py``.
@@ -162,14 +166,61 @@ def tree_label(tree: Path) -> str:
     return f"{which}, commit {commit}" if commit else which
 
 
+MEDIAN_FIELDS = ("setup_seconds", "graph_seconds", "agents_seconds", "run_seconds", "outputs_seconds",
+                 "outputs_over_run", "outputs_over_setup", "ns_per_delivered", "run_cpu_seconds",
+                 "ns_cpu_per_delivered", "peak_rss_mb")
+
+
+def one_process(size: int, days: float, tree: Path) -> dict:
+    """:func:`measure` in a fresh process (nothing imported or cached from another tree's run)."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, __file__, "--size", str(size), "--days", str(days), "--tree", str(tree)],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def interleaved(size: int, days: float, against: Path, pairs: int) -> tuple[dict, dict]:
+    """``pairs`` runs of each tree, alternating which goes first; per tree, the median of each
+    figure (:data:`MEDIAN_FIELDS`), with every run's figures kept under ``runs``."""
+    import statistics
+
+    runs: dict[str, list[dict]] = {"now": [], "before": []}
+    for i in range(pairs):
+        order = [("before", against), ("now", ROOT)]
+        for name, tree in order if i % 2 == 0 else order[::-1]:
+            runs[name].append(one_process(size, days, tree))
+            print(f"pair {i + 1} {name}: {runs[name][-1]['ns_per_delivered']:.0f} ns per item, outputs "
+                  f"{runs[name][-1]['outputs_over_setup']:.2f}x the set-up", file=sys.stderr)
+    summary = {}
+    for name, rows in runs.items():
+        row = dict(rows[-1])
+        row.update({field: statistics.median(r[field] for r in rows) for field in MEDIAN_FIELDS})
+        row["runs"] = [{field: r[field] for field in MEDIAN_FIELDS} for r in rows]
+        row["median_of"] = len(rows)
+        summary[name] = row
+    return summary["now"], summary["before"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--days", type=float, default=2.0)
     parser.add_argument("--tree", type=Path, default=ROOT, help="checkout whose sim/ to time (default: this one)")
+    parser.add_argument("--against", type=Path, help="another checkout: time both, interleaved (with --pairs)")
+    parser.add_argument("--pairs", type=int, default=3, help="runs of each tree with --against (default 3)")
     parser.add_argument("--save", action="store_true", help="also write benchmarks/results/scale_<size>.json "
                         "(scale_<size>_before.json for another --tree: the 'before' of README's ratios)")
     args = parser.parse_args()
+    days = "" if args.days == 2 else f"_{args.days:g}days"
+    if args.against is not None:
+        now, before = interleaved(args.size, args.days, args.against, args.pairs)
+        print(json.dumps({"now": now, "before": before}))
+        if args.save:
+            for suffix, row in (("", now), ("_before", before)):
+                (ROOT / "benchmarks" / "results" / f"scale_{args.size}{days}{suffix}.json").write_text(
+                    json.dumps(row, indent=2) + "\n")
+        return
     sys.path.insert(0, str(args.tree.resolve()))
     row = measure(args.size, args.days, args.tree)
     row["tree"] = tree_label(args.tree)
@@ -177,7 +228,6 @@ def main() -> None:
     print(json.dumps(row))
     if args.save:
         before = "" if args.tree.resolve() == ROOT else "_before"
-        days = "" if args.days == 2 else f"_{args.days:g}days"
         (ROOT / "benchmarks" / "results" / f"scale_{args.size}{days}{before}.json").write_text(
             json.dumps(row, indent=2) + "\n")
 
