@@ -88,8 +88,14 @@ class EventLog:
         values = {"tick": tick, "kind": int(kind), "post": post, "brand": brand,
                   "person": person, "source": source}
         for column, value in values.items():
-            array = np.broadcast_to(np.asarray(value, dtype=_DTYPES[column]), (n,))
-            self._chunks[column].append(np.array(array, copy=True))
+            dtype = _DTYPES[column]
+            if np.ndim(value) == 0:
+                array = np.full(n, value, dtype=dtype)
+            elif np.shape(value) == (n,):
+                array = np.array(value, dtype=dtype)          # a copy: callers reuse their arrays
+            else:
+                array = np.array(np.broadcast_to(np.asarray(value, dtype=dtype), (n,)))
+            self._chunks[column].append(array)
         self._length += n
 
     def column(self, name: str) -> np.ndarray:
