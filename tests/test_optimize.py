@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -139,6 +141,28 @@ def test_one_or_two_workers_give_the_same_search(tmp_path):
     assert (tmp_path / "one" / "trials.csv").read_text() == (tmp_path / "two" / "trials.csv").read_text()
     one, two = (json.loads((tmp_path / n / "optimize.json").read_text()) for n in ("one", "two"))
     assert one["best"] == two["best"] and one["recheck"] == two["recheck"]
+
+
+def test_a_dask_cluster_gives_the_same_search(tmp_path):
+    from dask.distributed import LocalCluster
+
+    args = ("--vary", f"{CADENCE}=1:10", "--maximize", "reach", "--subject-to", "unfollow_rate<=0.01",
+            "--trials", BATCH, "-r", 3)
+    assert optimize(*args, "--out", tmp_path / "one") == 0
+    with LocalCluster(n_workers=2, processes=False, host="127.0.0.1", protocol="tcp://",
+                      dashboard_address=None) as cluster:
+        dask = subprocess.run([sys.executable, "-m", "sim", "optimize", str(SCENARIO), *map(str, args),
+                               "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "dask"),
+                               "--quiet"], capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+        ran_on_dask = cluster.scheduler.task_prefixes["run_sample"].state_counts
+        # every replication of every trial (8 x 3), then the recheck's plan and scenario as given (2 x 3)
+        assert ran_on_dask["memory"] == BATCH * 3 + 2 * 3
+    assert dask.returncode == 0, dask.stderr
+    assert dask.stdout == "" and "Traceback" not in dask.stderr
+    result = json.loads((tmp_path / "one" / "optimize.json").read_text())
+    assert result["best"] is not None and "recheck" in result      # the recheck ran, on the cluster too
+    for name in ("trials.csv", "optimize.json", "best.yaml", "study.json"):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name
 
 
 @pytest.mark.parametrize("option, text, expected", [
