@@ -68,6 +68,7 @@ import os
 import random
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -340,6 +341,11 @@ class Simulator:
 # --------------------------------------------------------------------------
 # Sampling: seeded batches, the same posterior on any number of workers
 
+_GLOBAL_GENERATORS = threading.Lock()
+"""Held while a particle draws from the process's global generators (pyabc's proposals, the
+simulation's seed): a Dask worker runs several tasks at once in threads of one process."""
+
+
 def _evaluate(job: tuple[bytes, list[int]]) -> list:
     """Compute the particles of a chunk of seeds (in a worker): each from its seed alone."""
     import cloudpickle
@@ -348,9 +354,10 @@ def _evaluate(job: tuple[bytes, list[int]]) -> list:
     simulate_one = cloudpickle.loads(simulate_one)
     particles = []
     for seed in seeds:
-        np.random.seed(seed)
-        random.seed(seed)
-        particles.append(simulate_one())
+        with _GLOBAL_GENERATORS:
+            np.random.seed(seed)
+            random.seed(seed)
+            particles.append(simulate_one())
     return particles
 
 

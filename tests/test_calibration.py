@@ -5,6 +5,8 @@ network, and posterior draws carried into compare."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,7 @@ from sim.metrics import daily_followers, post_metrics
 from sim.network import shared_network
 from sim.runs import simulate
 from sim.scenario import read_yaml, scenario_from_dict, with_overrides
-from tests.conftest import SCENARIOS
+from tests.conftest import ROOT, SCENARIOS
 
 
 def small_file(tmp_path, name: str, size: int = 2000, days: int = 7, **overrides) -> "Path":
@@ -104,6 +106,31 @@ def test_the_same_posterior_on_one_and_two_workers(tmp_path):
     one, two = (pd.read_csv(f / "posterior.csv") for f in folders)
     pd.testing.assert_frame_equal(one, two)
     assert one["feed.page_affinity"].nunique() > 1
+
+
+def test_the_same_posterior_on_a_dask_cluster(tmp_path):
+    from dask.distributed import LocalCluster
+
+    scenario = small_file(tmp_path, "product_launch", size=800, days=2)
+    posts, _ = observe(scenario, 5, tmp_path)
+    args = ["calibrate", scenario, "--observed", posts, "--param", "feed.page_affinity=0.02:0.8",
+            "--budget", 120, "--seed", 9, "--quiet"]
+    assert main([*map(str, args), "--out", str(tmp_path / "one")]) == 0
+    with LocalCluster(n_workers=2, processes=False, host="127.0.0.1", protocol="tcp://",
+                      dashboard_address=None) as cluster:
+        dask = subprocess.run([sys.executable, "-m", "sim", *map(str, args), "--scheduler",
+                               cluster.scheduler_address, "--out", str(tmp_path / "dask")],
+                              capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+        # Dask names _evaluate's tasks "evaluate" (a key's leading underscore is dropped)
+        ran_on_dask = cluster.scheduler.task_prefixes["evaluate"].state_counts["memory"]
+    assert dask.returncode == 0, dask.stderr
+    assert dask.stdout == "" and "Traceback" not in dask.stderr
+    record = json.loads((tmp_path / "one" / "calibration.json").read_text())
+    # the prior sample and every population's batches went through the cluster, a few chunks of seeds each
+    assert ran_on_dask >= 2 * (1 + record["populations"]), ran_on_dask
+    for name in ("posterior.csv", "calibration.json", "calibrated.yaml"):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name
+    assert pd.read_csv(tmp_path / "one" / "posterior.csv")["feed.page_affinity"].nunique() > 1
 
 
 # --------------------------------------------------------------------------
