@@ -85,6 +85,25 @@ def add_fatigue(person, brand, added, at, follows, hidden, fatigue, fatigue_at, 
     return pairs
 
 
+@numba.njit("int32[:](uint8[:], uint8[:], uint8[:])", cache=True)
+def _audience(follows, hidden, also):
+    """The people (increasing) with ``follows`` and not ``hidden``, or ``also`` (0/1 per person).
+
+    Two passes, count then fill, with no branch on who is in: a page's
+    followers are a random tenth of the people, a branch would be mispredicted
+    at every tenth person (twice as slow).
+    """
+    count = 0
+    for p in range(follows.size):
+        count += (follows[p] & (1 - hidden[p])) | also[p]
+    audience = np.empty(count + 1, dtype=np.int32)         # one spare: every person is written, then counted
+    count = 0
+    for p in range(follows.size):
+        audience[count] = p
+        count += (follows[p] & (1 - hidden[p])) | also[p]
+    return audience[:count]
+
+
 class Tiring(NamedTuple):
     """What a tick of readings did to followers: who hid the brand and who left it (pairs)."""
 
@@ -131,9 +150,11 @@ class Followers:
         """The brand's followers now."""
         return int(np.count_nonzero(self.follows[:, brand]))
 
-    def sees(self, brand: int) -> np.ndarray:
-        """Who gets the brand's posts in their feed: followers who have not hidden it (bool per person)."""
-        return self.follows[:, brand] & ~self.hidden[:, brand]
+    def audience(self, brand: int, also: np.ndarray) -> np.ndarray:
+        """Who gets the brand's posts in their feed, in increasing order: its followers who have not
+        hidden it, and the people ``also`` marks (bool per person: those the brand seeded)."""
+        return _audience(self.follows[:, brand].view(np.uint8), self.hidden[:, brand].view(np.uint8),
+                         np.asarray(also, dtype=bool).view(np.uint8))
 
     def hidden_followers(self, brand: int) -> int:
         """Followers who have hidden the brand's posts."""

@@ -137,34 +137,6 @@ def attended_pull(person, post, on_topic, age_hours, motives, appeal, off_topic,
     return total
 
 
-@numba.njit("int32[:](uint8[:], uint8[:], uint8[:])", cache=True)
-def _audience(follows, hidden, seeded):
-    """The people (increasing) with ``follows`` and not ``hidden``, or ``seeded`` (0/1 per person).
-
-    Two passes, count then fill, with no branch on who is in: a page's
-    followers are a random tenth of the people, a branch would be mispredicted
-    at every tenth person (twice as slow).
-    """
-    count = 0
-    for p in range(follows.size):
-        count += (follows[p] & (1 - hidden[p])) | seeded[p]
-    audience = np.empty(count + 1, dtype=np.int32)         # one spare: every person is written, then counted
-    count = 0
-    for p in range(follows.size):
-        audience[count] = p
-        count += (follows[p] & (1 - hidden[p])) | seeded[p]
-    return audience[:count]
-
-
-def brand_audience(follows: np.ndarray, hidden: np.ndarray, seeded: np.ndarray, brand: int) -> np.ndarray:
-    """Who gets a brand's post, in increasing order: its followers who have not hidden it, and the
-    people it seeded (``follows``, ``hidden`` and ``seeded``: per person and brand)."""
-    def column(table):
-        return table[:, brand].view(np.uint8)
-
-    return _audience(column(follows), column(hidden), column(seeded))
-
-
 @numba.njit("int64(int32[:], boolean[:])", cache=True)
 def mark_reached(person, reached):
     """Mark readers as ``reached`` (per person); returns how many were not before, each counted once."""
@@ -460,7 +432,7 @@ class SharingModel(mesa.Model):
                     qualities=qualities, promotional=content.promotional,
                     appeal=self.table.appeal(qualities)[0])
                 self.seen[post] = np.zeros(self.population, dtype=bool)
-                audience = brand_audience(self.followers.follows, self.followers.hidden, self.seeded, b)
+                audience = self.followers.audience(b, also=self.seeded[:, b])
                 self.feed.deliver(audience, post, BRAND, tick_start + planned.offset_hours)
                 self.sessions.book(audience, from_tick=self.tick)
 
