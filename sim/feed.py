@@ -40,10 +40,6 @@ class Items:
     arrival: np.ndarray
     reader: np.ndarray | None = None
 
-    @classmethod
-    def empty(cls) -> "Items":
-        return cls(np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0))
-
     def __len__(self) -> int:
         return self.person.size
 
@@ -54,14 +50,6 @@ class Items:
             mask = np.flatnonzero(mask)
         return Items(self.person[mask], self.post[mask], self.source[mask], self.arrival[mask],
                      None if self.reader is None else self.reader[mask])
-
-    @classmethod
-    def concatenate(cls, parts: list["Items"]) -> "Items":
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return cls.empty()
-        return cls(*(np.concatenate([getattr(p, f) for p in parts])
-                     for f in ("person", "post", "source", "arrival")))
 
 
 @dataclass(frozen=True)
@@ -291,6 +279,14 @@ class Feed:
         for delivery, count in zip(self._deliveries, counts.tolist()):
             delivery[3] -= count
 
+    def _taken(self, taken_from_slot: np.ndarray, singles: np.ndarray) -> None:
+        """Count off what sessions took: per slot, the broadcasts (a slot nobody waits on is freed),
+        and the single ``items`` (marked gone by the sessions)."""
+        self._slot_waiting -= taken_from_slot
+        for slot in [s for s in self._slot_order if self._slot_waiting[s] == 0]:
+            self._free(slot)
+        self._count_gone(singles)
+
     def _free(self, slot: int) -> None:
         self._slot_order.remove(slot)
         self._slot_waiting[slot] = 0
@@ -333,10 +329,7 @@ class Feed:
                               self._pending, np.array(self._slot_order, dtype=np.int64), self._slot_post,
                               self._slot_source, self._slot_arrival, readers, session_at,
                               person, post, source, arrival, reader, singles, taken_from_slot)
-        self._slot_waiting -= taken_from_slot
-        for slot in [s for s in self._slot_order if self._slot_waiting[s] == 0]:
-            self._free(slot)
-        self._count_gone(singles[:single])
+        self._taken(taken_from_slot, singles[:single])
         reader = reader[:count]
         return Items(person[:count], post[:count], source[:count], arrival[:count],
                      reader if positions is None else positions[reader])
@@ -376,10 +369,7 @@ class Feed:
             shown["person"], shown["post"], shown["source"], shown["arrival"], shown["reader"], shown["expected"],
             shown["chance"], shown["single"], shown["nested"], shown["steps"], shown["singles"], taken_from_slot,
             waiting, span)
-        self._slot_waiting -= taken_from_slot
-        for slot in [s for s in self._slot_order if self._slot_waiting[s] == 0]:
-            self._free(slot)
-        self._count_gone(shown["singles"][:taken])
+        self._taken(taken_from_slot, shown["singles"][:taken])
         items = Items(shown["person"][:count], shown["post"][:count], shown["source"][:count],
                       shown["arrival"][:count], shown["reader"][:count])
         return OpenSessions(items, waiting, span, shown["chance"][:count],
