@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import zipfile
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,6 +71,18 @@ def test_follower_distance_is_the_shortest_path_from_the_nearest_follower():
     expected = shortest_path(padded, directed=True, unweighted=True, indices=n)[:n] - 1
     distance = analysis.follower_distance(matrix, followers)
     assert np.isinf(distance).any() and (distance > 3).any()
+    np.testing.assert_array_equal(distance, expected)
+
+
+def test_follower_distance_on_a_ring_of_many_levels_is_the_shortest_path():
+    """A ring lattice has as many levels as people over its degree: every level is small (sorted),
+    and the distances are still the shortest paths (a random graph's levels are large: scanned)."""
+    n = 5000
+    ring = sp.csr_array(nx.to_scipy_sparse_array(nx.watts_strogatz_graph(n, 4, 0.0, seed=1)))
+    followers = np.array([0, 2500])
+    expected = shortest_path(ring, unweighted=True, indices=followers).min(axis=0)
+    distance = analysis.follower_distance(ring, followers)
+    assert distance.max() == 625                     # 1,250 people apart, 2 a step: many small levels
     np.testing.assert_array_equal(distance, expected)
 
 
