@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import json
+from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -136,29 +138,110 @@ def write_tables(summary: dict, post_table: pd.DataFrame, series: pd.DataFrame,
 
 
 def write_plots(run: RunLog, summary: dict, post_table: pd.DataFrame, series: pd.DataFrame,
-                folder: Path) -> list[Path]:
-    """Draw the run's three figures as PNGs in ``folder``; return their paths.
+                folder: Path, drawing: Drawing | None = None) -> list[Path]:
+    """Draw the run's three figures as PNGs in ``folder`` (by ``drawing``: here when None);
+    return their paths.
 
     ``reach_followers.png``: cumulative reach and followers against days;
     ``shares_by_motivation.png``: shares per motivation type, total and per
     person; ``cascade_sizes.png``: complementary CDF of cascade sizes, log-log.
     """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    return _save_plots(_plots(run, summary, post_table, series, drawing or Drawing.here()), folder)
+
+
+def _plots(run: RunLog, summary: dict, post_table: pd.DataFrame, series: pd.DataFrame,
+           drawing: Drawing) -> dict[str, Future]:
+    """The three plots of :func:`write_plots`, asked of ``drawing``: file name -> PNG (a future)."""
     tick_hours = float(run.meta.get("tick_hours", summary.get("tick_hours", 1.0)))
     label = f"{summary.get('scenario', '')} (seed {summary.get('seed')})"
     drawings = {
-        "reach_followers.png": lambda fig: _draw_reach_followers(fig, series, tick_hours, summary),
-        "shares_by_motivation.png": lambda fig: _draw_shares_by_motivation(fig, summary),
-        "cascade_sizes.png": lambda fig: _draw_cascade_sizes(fig, post_table),
+        "reach_followers.png": partial(_draw_reach_followers, series=series, tick_hours=tick_hours, summary=summary),
+        "shares_by_motivation.png": partial(_draw_shares_by_motivation, summary=summary),
+        "cascade_sizes.png": partial(_draw_cascade_sizes, post_table=post_table),
     }
     margins = {"shares_by_motivation.png": dict(bottom=0.22, wspace=0.35)}
+    return {name: drawing.png(draw, (8, 6), label, **margins.get(name, {})) for name, draw in drawings.items()}
+
+
+def _save_plots(plots: dict[str, Future], folder: Path) -> list[Path]:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, draw in drawings.items():
+    for name, png in plots.items():
         path = folder / name
-        path.write_bytes(_png_bytes(draw, (8, 6), label, **margins.get(name, {})))
+        path.write_bytes(png.result())
         paths.append(path)
     return paths
+
+
+class Drawing:
+    """Where figures are drawn into PNG bytes: here, or in one worker process beside this one.
+
+    matplotlib draws in one thread, and a run folder's six figures take about 0.6 s
+    (importing it 0.2 s more) whatever the size of the run, while measuring the run,
+    answering the report's questions and writing the data files do not need them.
+    :meth:`beside` forks a worker at once: it imports matplotlib while this process
+    measures, then draws each figure asked of it, in the order asked, while this
+    process goes on. Either way a figure is the same function of the same data, so
+    its PNG is the same byte for byte (tested).
+    """
+
+    def __init__(self, pool=None):
+        self._pool = pool
+
+    @classmethod
+    def here(cls) -> "Drawing":
+        """Draw each figure when asked, in this process."""
+        return cls()
+
+    @classmethod
+    def beside(cls) -> "Drawing":
+        """A worker process, where this process can fork one safely: it runs one thread (a fork
+        copies no other thread, so a lock another thread held would stay locked in the worker),
+        is not itself a daemonic worker (which may not have children), and the platform forks.
+        Anywhere else, :meth:`here`."""
+        import multiprocessing
+        import threading
+
+        if (threading.active_count() > 1 or multiprocessing.current_process().daemon
+                or "fork" not in multiprocessing.get_all_start_methods()):
+            return cls.here()
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_ready_to_draw)
+        pool.submit(int)            # starts the worker now, not at the first figure
+        return cls(pool)
+
+    def png(self, draw, size: tuple[float, float], label: str | None = None, **margins) -> Future:
+        """``draw`` (a function of a matplotlib Figure; picklable, e.g. a partial of a module's
+        function, to be drawn beside) drawn by :func:`_png_bytes`: its PNG bytes, as a future."""
+        if self._pool is not None:
+            return self._pool.submit(_png_bytes, draw, size, label, **margins)
+        done = Future()
+        done.set_result(_png_bytes(draw, size, label, **margins))
+        return done
+
+    def close(self) -> None:
+        """Stop the worker (after the figures asked; none asked are left behind when an error
+        stopped the caller)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> "Drawing":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _ready_to_draw() -> None:
+    """A drawing worker's start: import what drawing needs before the first figure is asked."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
+
+    _mathtext_parser()
 
 
 PLOT_DPI = 90
@@ -336,21 +419,21 @@ def _draw_cascade_sizes(fig, post_table: pd.DataFrame) -> None:
 # Figures for the page (PNG, embedded as base64)
 # --------------------------------------------------------------------------
 
-def _png(draw, size=(7.5, 3.6), **margins) -> str:
-    """Draw on a fresh Agg figure and return it as a base64 PNG data URI."""
+def _data_uri(png: bytes) -> str:
+    """PNG bytes as a data URI, to embed in the page."""
     import base64
 
-    return "data:image/png;base64," + base64.b64encode(_png_bytes(draw, size, **margins)).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _drawn(folder: Path | None, name: str) -> str | None:
-    """A plot :func:`write_plots` already drew in the folder, as a data URI (None if absent)."""
-    import base64
-
+def _drawn(folder: Path | None, name: str) -> Future | None:
+    """A plot :func:`write_plots` already drew in the folder, read back (None if absent)."""
     path = None if folder is None else Path(folder) / name
     if path is None or not path.is_file():
         return None
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    done = Future()
+    done.set_result(path.read_bytes())
+    return done
 
 
 def _log_axes(axes) -> None:
@@ -447,13 +530,16 @@ def _draw_generations(fig, spread: dict) -> None:
 # --------------------------------------------------------------------------
 
 def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: pd.DataFrame,
-                  folder: Path | None = None, forest=None, network: tuple | None = None) -> str:
+                  folder: Path | None = None, forest=None, network: tuple | None = None,
+                  answers=None, drawing: Drawing | None = None) -> str:
     """The report page as one self-contained HTML string (figures embedded).
 
     ``folder`` is where scenario.yaml, network.npz and the plots are read from
     (the run folder); without them the Where section says what is missing.
     ``forest``: the run's cascade forest, when already built; ``network``: the
-    folder's network as :func:`sim.rundir.read_network` reads it, when already at hand.
+    folder's network as :func:`sim.rundir.read_network` reads it, when already at hand;
+    ``answers``: :func:`sim.analysis.analyse`'s, when already at hand; ``drawing``: where
+    the page's figures are drawn (None: here).
     """
     import math
     from importlib.resources import files
@@ -466,21 +552,28 @@ def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: 
     scenario = read_scenario(folder)
     if network is None:
         network = read_network(folder) if folder is not None else (None, None)
-    answers = analyse(run, summary, post_table, scenario, network, forest)
+    if answers is None:
+        answers = analyse(run, summary, post_table, scenario, network, forest)
     tick_hours = float(run.meta.get("tick_hours", summary.get("tick_hours", 1.0)))
     timing, place, spread = answers.when, answers.where, answers.how
     ic = is_independent_cascade(run)
+    drawing = drawing or Drawing.here()
+    page = (7.5, 3.6)
     figures = {
-        "reach": _drawn(folder, "reach_followers.png")
-        or _png(lambda fig: _draw_reach_followers(fig, series, tick_hours, summary), size=(7.5, 4.5)),
-        "attention": _png(lambda fig: _draw_attention(fig, timing), left=0.09, right=0.92, bottom=0.15, wspace=0.35),
-        "motivation": None if ic else (_drawn(folder, "shares_by_motivation.png")
-                                       or _png(lambda fig: _draw_shares_by_motivation(fig, summary), bottom=0.25, wspace=0.35)),
-        "generations": _png(lambda fig: _draw_generations(fig, spread), size=(7.5, 3.0), bottom=0.17),
-        "sizes": _drawn(folder, "cascade_sizes.png") or _png(lambda fig: _draw_cascade_sizes(fig, post_table)),
+        "reach": _drawn(folder, "reach_followers.png") or drawing.png(
+            partial(_draw_reach_followers, series=series, tick_hours=tick_hours, summary=summary), (7.5, 4.5)),
+        "attention": drawing.png(partial(_draw_attention, timing=timing), page,
+                                 left=0.09, right=0.92, bottom=0.15, wspace=0.35),
+        "motivation": None if ic else (_drawn(folder, "shares_by_motivation.png") or drawing.png(
+            partial(_draw_shares_by_motivation, summary=summary), page, bottom=0.25, wspace=0.35)),
+        "generations": drawing.png(partial(_draw_generations, spread=spread), (7.5, 3.0), bottom=0.17),
+        "sizes": _drawn(folder, "cascade_sizes.png") or drawing.png(
+            partial(_draw_cascade_sizes, post_table=post_table), page),
     }
     if place.get("available") and place["by_distance"]:
-        figures["distance"] = _png(lambda fig: _draw_distance(fig, place), size=(7.5, 3.0), bottom=0.17)
+        figures["distance"] = drawing.png(partial(_draw_distance, place={"by_distance": place["by_distance"]}),
+                                          (7.5, 3.0), bottom=0.17)
+    figures = {name: None if png is None else _data_uri(png.result()) for name, png in figures.items()}
 
     def pct(value) -> str:
         return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else _percent(value)
@@ -511,23 +604,40 @@ def render_report(run: RunLog, summary: dict, post_table: pd.DataFrame, series: 
 
 
 def write_html_report(folder: Path, run: RunLog, summary: dict, post_table: pd.DataFrame,
-                      series: pd.DataFrame, forest=None, network: tuple | None = None) -> Path:
+                      series: pd.DataFrame, forest=None, network: tuple | None = None,
+                      answers=None, drawing: Drawing | None = None) -> Path:
     """Write ``report.html`` into a run folder, reading its scenario.yaml, network.npz (unless
     ``network`` gives it, see :func:`render_report`) and the plots :func:`write_plots` drew
     there (each drawn afresh when missing)."""
     path = Path(folder) / REPORT_FILE
-    path.write_text(render_report(run, summary, post_table, series, folder, forest, network), encoding="utf-8")
+    path.write_text(render_report(run, summary, post_table, series, folder, forest, network, answers, drawing),
+                    encoding="utf-8")
     return path
 
 
-def write_report(folder: Path, measured, network: tuple | None = None) -> None:
-    """Write a run's tables, plots and report.html into ``folder`` (its scenario.yaml and
-    network.npz, if any, already there); ``measured``: :class:`sim.analysis.Measures`;
-    ``network``: the network.npz's contents, when at hand (see :func:`render_report`)."""
-    m = measured
+def write_report(folder: Path, run: RunLog, series: pd.DataFrame | None = None, network: tuple | None = None,
+                 drawing: Drawing | None = None):
+    """Measure a run (:func:`sim.analysis.measure`) and write its tables, plots and report.html
+    into ``folder`` (its scenario.yaml and network.npz, if any, already there); return the
+    :class:`sim.analysis.Measures`. ``series``: the run's DataCollector table, when at hand;
+    ``network``: the network.npz's contents, when at hand (see :func:`render_report`);
+    ``drawing``: where the figures are drawn (None: here).
+
+    With a drawing worker, the plots are asked for as soon as the run is measured: they
+    are drawn there while the report's questions are answered here."""
+    from sim.analysis import analyse, measure
+    from sim.rundir import read_network, read_scenario
+
+    drawing = drawing or Drawing.here()
+    m = measure(run, series=series)
+    plots = _plots(m.run, m.summary, m.posts, m.series, drawing)
     write_tables(m.summary, m.posts, m.series, folder)
-    write_plots(m.run, m.summary, m.posts, m.series, folder)
-    write_html_report(folder, m.run, m.summary, m.posts, m.series, m.forest, network)
+    if network is None:
+        network = read_network(folder)
+    answers = analyse(m.run, m.summary, m.posts, read_scenario(folder), network, m.forest)
+    _save_plots(plots, folder)
+    write_html_report(folder, m.run, m.summary, m.posts, m.series, m.forest, network, answers, drawing)
+    return m
 
 
 def rebuild_report(folder: Path) -> Path:
@@ -543,19 +653,17 @@ def rebuild_report(folder: Path) -> Path:
     """
     import shutil
 
-    from sim.analysis import measure
     from sim.errors import InputError
     from sim.rundir import NETWORK_FILE, load_run_folder, staged_update
 
     folder = Path(folder)
     run = load_run_folder(folder, verify=True)
     try:
-        measured = measure(run)
-        with staged_update(folder, "report") as staging:
+        with Drawing.beside() as drawing, staged_update(folder, "report") as staging:
             for name in ("scenario.yaml", NETWORK_FILE):
                 if (folder / name).is_file():
                     shutil.copy2(folder / name, staging / name)     # the report reads them beside it
-            write_report(staging, measured)
+            write_report(staging, run, drawing=drawing)
             for name in ("scenario.yaml", NETWORK_FILE):
                 (staging / name).unlink(missing_ok=True)       # read by the report, not rewritten
     except (KeyError, ValueError, IndexError, TypeError, AttributeError) as error:

@@ -10,6 +10,7 @@ a folder that looks whole.
 from __future__ import annotations
 
 import gc
+from concurrent.futures import ThreadPoolExecutor
 import sys
 import time
 from dataclasses import dataclass
@@ -103,7 +104,6 @@ def write_run_folder(result: RunResult, folder: Path, force: bool = False, pick_
 
 def _write_run_folder(result: RunResult, folder: Path, force: bool, pick_free: bool, events_format: str | None) -> dict:
     from . import report
-    from .analysis import measure
     from .rundir import graph_network, write_network
 
     folder = Path(folder)
@@ -115,13 +115,19 @@ def _write_run_folder(result: RunResult, folder: Path, force: bool, pick_free: b
         resolved.seed = result.seed
         resolved.population.size = result.log.meta["population"]
         save_scenario(resolved, partial / "scenario.yaml")
-        result.log.save(partial, events_format)
-        network = None
-        if result.graph is not None:
-            write_network(result.graph, partial)
-            network = graph_network(result.graph)       # what the report would read back from the file
-        measured = measure(result.log, series=result.series)
-        report.write_report(partial, measured, network)
+        # Three things at once: figures drawn in a worker process (forked first, while this
+        # process has one thread), the data files written in a thread (pyarrow's and NumPy's
+        # writers let go of the interpreter), and the run measured and analysed here.
+        with report.Drawing.beside() as drawing, \
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="sharesim-files") as files:
+            saved = [files.submit(result.log.save, partial, events_format)]
+            network = None
+            if result.graph is not None:
+                saved.append(files.submit(write_network, result.graph, partial))
+                network = graph_network(result.graph)       # what the report would read back from the file
+            measured = report.write_report(partial, result.log, result.series, network, drawing)
+            for job in saved:
+                job.result()
         record_files(partial)
     result.folder = staging.folder
     return measured.summary

@@ -70,6 +70,45 @@ def test_write_plots(measured, tmp_path):
         assert len(data) > 10_000
 
 
+def _drawn_elsewhere(fig, parent: int) -> None:
+    """A figure that can only be drawn in another process than ``parent``."""
+    import os
+
+    if os.getpid() == parent:
+        raise RuntimeError("drawn in the calling process")
+    fig.subplots().plot([1, 2, 3], [3, 1, 2])
+
+
+def test_a_drawing_worker_draws_in_another_process_the_same_pngs(measured, tmp_path):
+    import os
+    from functools import partial
+
+    run, summary, table, series = measured
+    with report.Drawing.beside() as drawing:
+        assert drawing.png(partial(_drawn_elsewhere, parent=os.getpid()), (4, 3)).result()[:8] == PNG_MAGIC
+        beside = write_plots(run, summary, table, series, tmp_path / "beside", drawing)
+    here = write_plots(run, summary, table, series, tmp_path / "here", report.Drawing.here())
+    assert [p.read_bytes() for p in beside] == [p.read_bytes() for p in here]
+    with pytest.raises(RuntimeError, match="calling process"):      # the control: here is this process
+        report.Drawing.here().png(partial(_drawn_elsewhere, parent=os.getpid()), (4, 3))
+
+
+def test_no_drawing_worker_is_forked_beside_other_threads():
+    import os
+    import threading
+    from functools import partial
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        with report.Drawing.beside() as drawing, pytest.raises(RuntimeError, match="calling process"):
+            drawing.png(partial(_drawn_elsewhere, parent=os.getpid()), (4, 3)).result()
+    finally:
+        release.set()
+        other.join()
+
+
 def test_write_plots_without_any_reach(tmp_path):
     run = make_run([])
     table = post_metrics(run)

@@ -142,13 +142,15 @@ def test_a_scenario_name_cannot_escape_the_output_folder(tmp_path):
     assert status == 2 and "name" in err
 
 
-def test_failure_while_writing_leaves_no_folder(tmp_path, monkeypatch):
+def interrupted(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("part", ["write_tables", "_draw_cascade_sizes"], ids=["here", "in-the-drawing-worker"])
+def test_failure_while_writing_leaves_no_folder(tmp_path, monkeypatch, part):
     scenario = tmp_path / "s.yaml"
     scenario.write_text(yaml.safe_dump(BASE))
-
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-    monkeypatch.setattr(report, "write_plots", interrupted)
+    monkeypatch.setattr(report, part, interrupted)
     status, err = run_cli("run", scenario, "--out", tmp_path / "run")
     assert status == 130 and "interrupted" in err
     assert list(tmp_path.iterdir()) == [scenario]        # no folder, not even a hidden partial one
