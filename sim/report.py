@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from pathlib import Path
 
@@ -150,7 +151,7 @@ def write_plots(run: RunLog, summary: dict, post_table: pd.DataFrame, series: pd
 
 
 def _plots(run: RunLog, summary: dict, post_table: pd.DataFrame, series: pd.DataFrame,
-           drawing: Drawing) -> dict[str, Future]:
+           drawing: Drawing) -> dict[str, PNG]:
     """The three plots of :func:`write_plots`, asked of ``drawing``: file name -> PNG (a future)."""
     tick_hours = float(run.meta.get("tick_hours", summary.get("tick_hours", 1.0)))
     label = f"{summary.get('scenario', '')} (seed {summary.get('seed')})"
@@ -163,7 +164,7 @@ def _plots(run: RunLog, summary: dict, post_table: pd.DataFrame, series: pd.Data
     return {name: drawing.png(draw, (8, 6), label, **margins.get(name, {})) for name, draw in drawings.items()}
 
 
-def _save_plots(plots: dict[str, Future], folder: Path) -> list[Path]:
+def _save_plots(plots: dict[str, PNG], folder: Path) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -210,17 +211,23 @@ class Drawing:
 
         pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
                                    initializer=_ready_to_draw)
-        pool.submit(int)            # starts the worker now, not at the first figure
+        try:
+            pool.submit(int)        # starts the worker now, not at the first figure
+        except OSError:             # no fork to be had (out of memory or processes): draw here
+            pool.shutdown(wait=False)
+            return cls.here()
         return cls(pool)
 
-    def png(self, draw, size: tuple[float, float], label: str | None = None, **margins) -> Future:
+    def png(self, draw, size: tuple[float, float], label: str | None = None, **margins) -> PNG:
         """``draw`` (a function of a matplotlib Figure; picklable, e.g. a partial of a module's
-        function, to be drawn beside) drawn by :func:`_png_bytes`: its PNG bytes, as a future."""
+        function, to be drawn beside) drawn by :func:`_png_bytes`: its PNG, when asked for."""
+        how = (draw, size, label)
         if self._pool is not None:
-            return self._pool.submit(_png_bytes, draw, size, label, **margins)
-        done = Future()
-        done.set_result(_png_bytes(draw, size, label, **margins))
-        return done
+            try:
+                return PNG(how, margins, self._pool.submit(_png_bytes, *how, **margins))
+            except BrokenProcessPool:
+                self.close()
+        return PNG(how, margins, _png_bytes(*how, **margins))
 
     def close(self) -> None:
         """Stop the worker (after the figures asked; none asked are left behind when an error
@@ -234,6 +241,22 @@ class Drawing:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class PNG:
+    """A figure asked of a :class:`Drawing`: :meth:`result` gives its PNG bytes, waiting for
+    the worker if it draws it, or drawing it here if the worker died (killed for memory)."""
+
+    def __init__(self, how: tuple, margins: dict, drawn: bytes | Future):
+        self._how, self._margins, self._drawn = how, margins, drawn
+
+    def result(self) -> bytes:
+        if isinstance(self._drawn, Future):
+            try:
+                self._drawn = self._drawn.result()
+            except BrokenProcessPool:
+                self._drawn = _png_bytes(*self._how, **self._margins)
+        return self._drawn
 
 
 def _ready_to_draw() -> None:
@@ -426,14 +449,12 @@ def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _drawn(folder: Path | None, name: str) -> Future | None:
+def _drawn(folder: Path | None, name: str) -> PNG | None:
     """A plot :func:`write_plots` already drew in the folder, read back (None if absent)."""
     path = None if folder is None else Path(folder) / name
     if path is None or not path.is_file():
         return None
-    done = Future()
-    done.set_result(path.read_bytes())
-    return done
+    return PNG((), {}, path.read_bytes())
 
 
 def _log_axes(axes) -> None:

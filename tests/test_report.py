@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from functools import partial
 import sys
 from pathlib import Path
 
@@ -81,7 +82,6 @@ def _drawn_elsewhere(fig, parent: int) -> None:
 
 def test_a_drawing_worker_draws_in_another_process_the_same_pngs(measured, tmp_path):
     import os
-    from functools import partial
 
     run, summary, table, series = measured
     with report.Drawing.beside() as drawing:
@@ -93,10 +93,45 @@ def test_a_drawing_worker_draws_in_another_process_the_same_pngs(measured, tmp_p
         report.Drawing.here().png(partial(_drawn_elsewhere, parent=os.getpid()), (4, 3))
 
 
+def test_a_figure_is_drawn_here_when_the_drawing_worker_died():
+    import os
+    import signal
+    import time
+
+    with report.Drawing.beside() as drawing:
+        asked = drawing.png(partial(_drawn_elsewhere, parent=-1), (4, 3))     # drawable anywhere
+        assert asked.result()[:8] == PNG_MAGIC
+        for worker in list(drawing._pool._processes.values()):
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.join()
+        time.sleep(0.2)
+        with pytest.raises(RuntimeError, match="calling process"):       # it is drawn here now
+            drawing.png(partial(_drawn_elsewhere, parent=os.getpid()), (4, 3)).result()
+        assert drawing.png(partial(_drawn_elsewhere, parent=-1), (4, 3)).result()[:8] == PNG_MAGIC
+
+
+def _kills_its_worker(fig, parent: int) -> None:
+    """A figure whose drawing kills any process but ``parent`` (as the kernel's out-of-memory
+    killer would a worker)."""
+    import os
+    import signal
+
+    if os.getpid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)
+    fig.subplots().plot([1, 2, 3], [3, 1, 2])
+
+
+def test_a_figure_whose_worker_dies_while_drawing_it_is_drawn_here():
+    import os
+
+    with report.Drawing.beside() as drawing:
+        assert drawing._pool is not None
+        assert drawing.png(partial(_kills_its_worker, parent=os.getpid()), (4, 3)).result()[:8] == PNG_MAGIC
+
+
 def test_no_drawing_worker_is_forked_beside_other_threads():
     import os
     import threading
-    from functools import partial
 
     release = threading.Event()
     other = threading.Thread(target=release.wait)
