@@ -250,6 +250,11 @@ class PNG:
     def __init__(self, how: tuple, margins: dict, drawn: bytes | Future):
         self._how, self._margins, self._drawn = how, margins, drawn
 
+    @classmethod
+    def done(cls, png: bytes) -> "PNG":
+        """A figure already drawn (read back from a file)."""
+        return cls((), {}, png)
+
     def result(self) -> bytes:
         if isinstance(self._drawn, Future):
             try:
@@ -454,7 +459,7 @@ def _drawn(folder: Path | None, name: str) -> PNG | None:
     path = None if folder is None else Path(folder) / name
     if path is None or not path.is_file():
         return None
-    return PNG((), {}, path.read_bytes())
+    return PNG.done(path.read_bytes())
 
 
 def _log_axes(axes) -> None:

@@ -53,6 +53,8 @@ def simulate(scenario: Scenario, seed: int | None = None, source: str = "scenari
     bar = None
     if progress:
         from tqdm import tqdm
+
+        tqdm.monitor_interval = 0   # no monitor thread: writing the folder forks only from one thread
         bar = tqdm(total=model.ticks, unit="tick", desc=scenario.name, delay=1.0, file=sys.stderr,
                    leave=False)
     model.run(progress=(lambda m: bar.update(1)) if bar else None)

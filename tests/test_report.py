@@ -385,3 +385,16 @@ def test_the_network_is_loaded_without_pickles(copy_of, capsys):
         assert {i.filename for i in archive.infolist()} == {"indptr.npy", "indices.npy"}
     rerecorded(copy_of)
     assert "cannot be read as a network" in refused(copy_of, capsys, "network.npz")
+
+
+def test_a_run_with_its_progress_bar_leaves_no_thread_behind():
+    """A thread left running (tqdm's monitor) would keep writing the folder from forking its
+    drawing worker (:meth:`sim.report.Drawing.beside`)."""
+    import threading
+
+    from sim.runs import simulate
+    from sim.scenario import scenario_from_dict
+
+    before = set(threading.enumerate())
+    simulate(scenario_from_dict({"name": "bar", "duration_days": 1, "population": {"size": 300}}), progress=True)
+    assert set(threading.enumerate()) <= before
