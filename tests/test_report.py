@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-from functools import partial
 import sys
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -80,20 +80,47 @@ def _drawn_elsewhere(fig, parent: int) -> None:
     fig.subplots().plot([1, 2, 3], [3, 1, 2])
 
 
-def test_a_drawing_worker_draws_in_another_process_the_same_pngs(measured, tmp_path):
+def _kills_its_worker(fig, parent: int) -> None:
+    """A figure whose drawing kills any process but ``parent`` (as the kernel's out-of-memory
+    killer would a worker)."""
+    import os
+    import signal
+
+    if os.getpid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)
+    fig.subplots().plot([1, 2, 3], [3, 1, 2])
+
+
+def _in_a_fresh_process(check, *args):
+    """``check(*args)`` run in a new interpreter: one thread, as ``sharesim run`` has, whatever
+    threads earlier tests left running in this one (a drawing worker is forked only from one)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as fresh:
+        return fresh.submit(check, *args).result()
+
+
+def _beside_and_here(folder: Path) -> None:
     import os
 
-    run, summary, table, series = measured
+    run = make_run(HAND_EVENTS)
+    table = post_metrics(run)
+    summary, series = summarize(run, table), timeseries(run)
     with report.Drawing.beside() as drawing:
         assert drawing.png(partial(_drawn_elsewhere, parent=os.getpid()), (4, 3)).result()[:8] == PNG_MAGIC
-        beside = write_plots(run, summary, table, series, tmp_path / "beside", drawing)
-    here = write_plots(run, summary, table, series, tmp_path / "here", report.Drawing.here())
+        beside = write_plots(run, summary, table, series, folder / "beside", drawing)
+    here = write_plots(run, summary, table, series, folder / "here", report.Drawing.here())
     assert [p.read_bytes() for p in beside] == [p.read_bytes() for p in here]
     with pytest.raises(RuntimeError, match="calling process"):      # the control: here is this process
         report.Drawing.here().png(partial(_drawn_elsewhere, parent=os.getpid()), (4, 3))
 
 
-def test_a_figure_is_drawn_here_when_the_drawing_worker_died():
+def test_a_drawing_worker_draws_in_another_process_the_same_pngs(tmp_path):
+    _in_a_fresh_process(_beside_and_here, tmp_path)
+
+
+def _worker_killed_before_asked() -> None:
     import os
     import signal
     import time
@@ -110,23 +137,20 @@ def test_a_figure_is_drawn_here_when_the_drawing_worker_died():
         assert drawing.png(partial(_drawn_elsewhere, parent=-1), (4, 3)).result()[:8] == PNG_MAGIC
 
 
-def _kills_its_worker(fig, parent: int) -> None:
-    """A figure whose drawing kills any process but ``parent`` (as the kernel's out-of-memory
-    killer would a worker)."""
-    import os
-    import signal
-
-    if os.getpid() != parent:
-        os.kill(os.getpid(), signal.SIGKILL)
-    fig.subplots().plot([1, 2, 3], [3, 1, 2])
+def test_a_figure_is_drawn_here_when_the_drawing_worker_died():
+    _in_a_fresh_process(_worker_killed_before_asked)
 
 
-def test_a_figure_whose_worker_dies_while_drawing_it_is_drawn_here():
+def _worker_dies_while_drawing() -> None:
     import os
 
     with report.Drawing.beside() as drawing:
         assert drawing._pool is not None
         assert drawing.png(partial(_kills_its_worker, parent=os.getpid()), (4, 3)).result()[:8] == PNG_MAGIC
+
+
+def test_a_figure_whose_worker_dies_while_drawing_it_is_drawn_here():
+    _in_a_fresh_process(_worker_dies_while_drawing)
 
 
 def test_no_drawing_worker_is_forked_beside_other_threads():
