@@ -146,7 +146,7 @@ def interrupted(*args, **kwargs):
     raise KeyboardInterrupt
 
 
-@pytest.mark.parametrize("part", ["write_tables", "_draw_cascade_sizes"], ids=["here", "in-the-drawing-worker"])
+@pytest.mark.parametrize("part", ["write_tables", "_draw_cascade_sizes"], ids=["writing-tables", "drawing"])
 def test_failure_while_writing_leaves_no_folder(tmp_path, monkeypatch, part):
     scenario = tmp_path / "s.yaml"
     scenario.write_text(yaml.safe_dump(BASE))
