@@ -197,14 +197,16 @@ class Drawing:
 
     @classmethod
     def beside(cls) -> "Drawing":
-        """A worker process, where this process can fork one safely: it runs one thread (a fork
-        copies no other thread, so a lock another thread held would stay locked in the worker),
-        is not itself a daemonic worker (which may not have children), and the platform forks.
-        Anywhere else, :meth:`here`."""
+        """A worker process, where one helps and this process can fork it safely: it may run on
+        more than one CPU, it runs one thread (a fork copies no other thread, so a lock another
+        thread held would stay locked in the worker), it is not itself a daemonic worker (which
+        may not have children), and the platform forks. Anywhere else, :meth:`here`."""
         import multiprocessing
+        import os
         import threading
 
-        if (threading.active_count() > 1 or multiprocessing.current_process().daemon
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        if (cpus < 2 or threading.active_count() > 1 or multiprocessing.current_process().daemon
                 or "fork" not in multiprocessing.get_all_start_methods()):
             return cls.here()
         from concurrent.futures import ProcessPoolExecutor

@@ -153,6 +153,18 @@ def test_a_figure_whose_worker_dies_while_drawing_it_is_drawn_here():
     _in_a_fresh_process(_worker_dies_while_drawing)
 
 
+def _on_one_cpu() -> None:
+    import os
+
+    os.sched_getaffinity = lambda pid: {0}      # a fresh process of its own: nothing to restore
+    with report.Drawing.beside() as drawing, pytest.raises(RuntimeError, match="calling process"):
+        drawing.png(partial(_drawn_elsewhere, parent=os.getpid()), (4, 3)).result()
+
+
+def test_no_drawing_worker_is_forked_on_one_cpu():
+    _in_a_fresh_process(_on_one_cpu)
+
+
 def test_no_drawing_worker_is_forked_beside_other_threads():
     import os
     import threading
