@@ -174,6 +174,8 @@ def scale(folder: Path) -> str:
                  f"({long_before['ns_per_delivered']:.0f} ns to {long_now['ns_per_delivered']:.0f} ns; in CPU time "
                  f"{long_before['ns_cpu_per_delivered']:.0f} ns to {long_now['ns_cpu_per_delivered']:.0f} ns); writing the "
                  f"run folder {long_now['outputs_over_setup']:.2g}x the set-up (it was {long_before['outputs_over_setup']:.2g}x).\n")
+    if None not in (now, before, long_now, long_before):
+        text += targets(now, before, long_now, long_before)
     big = results("scale_10000000.json", folder)
     if big is None:
         return text + missing("`python benchmarks/scale.py --size 10000000 --save`")
@@ -184,6 +186,22 @@ def scale(folder: Path) -> str:
         text += (f"; the cost estimate, {memory(big['estimated_peak_mb'])}, is "
                  f"{big['estimated_peak_mb'] / big['peak_rss_mb']:.2f}x the peak")
     return text + ".\n"
+
+
+def targets(now: dict, before: dict, long_now: dict, long_before: dict) -> str:
+    """The ten-million-people issue's targets at 10^6 people, met or missed in both runs (2 and 14 days):
+    set-up at most a third of before, writing the run folder no slower than the set-up, and per
+    delivered feed item at most a third of before."""
+    def verdict(ok_short: bool, ok_long: bool) -> str:
+        return "met" if ok_short and ok_long else "missed"
+
+    ratio = [b["ns_per_delivered"] / n["ns_per_delivered"] for n, b in ((now, before), (long_now, long_before))]
+    return (f"The issue's targets at {now['population']:,} people: set-up at most a third of before "
+            f"{verdict(now['setup_seconds'] * 3 <= before['setup_seconds'], long_now['setup_seconds'] * 3 <= long_before['setup_seconds'])}; "
+            f"writing the run folder no slower than the set-up "
+            f"{verdict(now['outputs_over_setup'] <= 1, long_now['outputs_over_setup'] <= 1)}; per delivered feed item "
+            f"at most a third of before {verdict(ratio[0] >= 3, ratio[1] >= 3)} "
+            f"({ratio[0]:.1f}x and {ratio[1]:.1f}x faster, against 3x).\n")
 
 
 def exposures_target(folder: Path) -> str:
