@@ -609,10 +609,13 @@ def _execute_on_dask(tasks: list, address: str, run):
             for future in done:
                 if future.status == "error":
                     future.result()                         # the replication's own error, as it is
-                if future.status != "finished":
-                    raise LostWorkers(f"--scheduler {address}: lost the Dask scheduler "
-                                      f"({_reason(CancelledError())})")
-                yield task_of[future.key], future.result()
+                try:
+                    if future.status != "finished":
+                        raise CancelledError()
+                    record = future.result()                # fetched from a worker: the scheduler may go meanwhile
+                except lost as error:
+                    raise LostWorkers(f"--scheduler {address}: lost the Dask scheduler ({_reason(error)})") from None
+                yield task_of[future.key], record
             alone_since = None if workers else (alone_since or time.monotonic())
             if alone_since and time.monotonic() - alone_since > CONNECT_TIMEOUT:
                 raise LostWorkers(f"--scheduler {address}: the scheduler has had no workers for "

@@ -300,6 +300,48 @@ def test_what_distributed_raises_on_a_lost_scheduler_is_one_message(tmp_path, mo
         run_replications(plan, 2, tmp_path / "out", scheduler="tcp://10.0.0.1:8786")
 
 
+def test_a_scheduler_lost_while_a_finished_result_is_fetched_is_one_message(tmp_path, monkeypatch):
+    """A replication finished, then the scheduler went before its result came back: distributed's
+    result() raises FutureCancelledError (a CancelledError), the same lost scheduler."""
+    from distributed.client import FutureCancelledError
+
+    class Client:
+        def __init__(self, address, timeout):
+            pass
+
+        def wait_for_workers(self, n, timeout):
+            pass
+
+        def map(self, function, tasks, pure):
+            return [Future(str(task)) for task in tasks]
+
+        def nthreads(self):
+            return {"worker": 1}
+
+        def close(self, timeout=None):
+            pass
+
+    class Future:
+        status = "finished"
+
+        def __init__(self, key):
+            self.key = key
+
+        def result(self):
+            raise FutureCancelledError(self.key, reason="scheduler-connection-lost")
+
+    def wait(futures, timeout, return_when):
+        return set(list(futures)[:1]), set(list(futures)[1:])
+
+    monkeypatch.setattr("distributed.Client", Client)
+    monkeypatch.setattr("distributed.wait", wait)
+    monkeypatch.setattr(experiment, "_reach_scheduler", lambda address: None)
+    plan = load_strategies(strategies_file(tmp_path, QUICK))
+    with pytest.raises(LostWorkers, match=r"^--scheduler tcp://10\.0\.0\.1:8786: lost the Dask scheduler \(its "
+                                          r"connection was lost.+\); 0 of 4 replications finished and are kept"):
+        run_replications(plan, 2, tmp_path / "out", scheduler="tcp://10.0.0.1:8786")
+
+
 # --------------------------------------------------------------------------
 # Bounded --workers and --replications
 
