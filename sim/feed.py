@@ -23,6 +23,7 @@ from scipy import special
 
 from .distinct import distinct
 from .events import BRAND
+from .prefetch import LOOKAHEAD, prefetch
 
 
 @dataclass
@@ -490,6 +491,8 @@ def _take(head, tail, nxt, item_person, item_post, item_source, item_arrival, al
     single = 0
     for j in range(readers.size):
         p = readers[j]
+        if j + LOOKAHEAD < readers.size:
+            prefetch(pending, readers[j + LOOKAHEAD])
         at = session_at[j]
         bits = pending[p]
         if bits:
@@ -927,6 +930,11 @@ def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
     reader_hidden = np.empty((n, brands), dtype=np.bool_)
     for j in range(n):                # 1. the sessions, as _place_sessions, and the readers' values
         p = readers[j]
+        if j + LOOKAHEAD < n:         # (asked of memory ahead: :mod:`sim.prefetch`)
+            ahead = readers[j + LOOKAHEAD]
+            prefetch(habits[ahead], 0)
+            prefetch(affinity[ahead], 0)
+            prefetch(hidden[ahead], 0)
         at[j] = opens + uniform[j] * open_hours
         since = at[j] - exponential[j] * habits[p, HOURS_BETWEEN]
         habits[p, SESSION_AT] = at[j]
