@@ -429,15 +429,19 @@ class Feed:
 def _mark(pending, people, bit):
     """Set ``bit`` (a broadcast's slot) in the waiting word of each of ``people``: one pass, no
     gathered copy of the words (NumPy's ``pending[people] |= bit`` reads and writes through one)."""
-    for p in people:
-        pending[p] |= bit
+    for i in range(people.size):
+        if i + LOOKAHEAD < people.size:
+            prefetch(pending, people[i + LOOKAHEAD])
+        pending[people[i]] |= bit
 
 
 @numba.njit("void(uint64[:], int32[:], uint64)", cache=True)
 def _unmark(pending, people, bit):
     """Clear ``bit`` (a forgotten broadcast's slot) in the waiting word of each of ``people``."""
-    for p in people:
-        pending[p] &= ~bit
+    for i in range(people.size):
+        if i + LOOKAHEAD < people.size:
+            prefetch(pending, people[i + LOOKAHEAD])
+        pending[people[i]] &= ~bit
 
 
 @numba.njit("void(int64[:], int64[:], int64[:], uint64[:], int32[:], int64, int64)", cache=True)

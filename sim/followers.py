@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from .prefetch import LOOKAHEAD, prefetch
 from .scenario import Fatigue
 
 
@@ -65,6 +66,12 @@ def add_fatigue(person, brand, added, at, follows, hidden, fatigue, fatigue_at, 
     pairs = 0
     last_update = np.empty(first.size)
     for i in range(person.size):
+        if i + LOOKAHEAD < person.size:            # (asked of memory ahead: :mod:`sim.prefetch`)
+            ahead = person[i + LOOKAHEAD]
+            prefetch(follows[ahead], 0)
+            prefetch(hidden[ahead], 0)
+            prefetch(fatigue_at[ahead], 0)
+            prefetch(fatigue[ahead], 0)
         p, b = person[i], brand[i]
         if not follows[p, b] or hidden[p, b]:      # not a follower, or does not see the brand
             continue

@@ -52,6 +52,7 @@ from .motivations import (
     study_mix,
 )
 from .network import SocialGraph, build_network, skip_network_draws
+from .prefetch import LOOKAHEAD, prefetch
 from .scenario import Scenario
 from .sessions import SessionSchedule, open_hours_per_tick
 
@@ -120,6 +121,8 @@ def attended_pull(person, post, on_topic, age_hours, motives, appeal, off_topic,
     readings, kinds = person.size, weight.size
     reader_motives = np.empty((readings, kinds), dtype=np.float32)
     for i in range(readings):
+        if i + LOOKAHEAD < readings:           # (asked of memory ahead: :mod:`sim.prefetch`)
+            prefetch(motives[person[i + LOOKAHEAD]], 0)
         for m in range(kinds):
             reader_motives[i, m] = motives[person[i], m]
     total = np.zeros(readings)

@@ -31,9 +31,10 @@ def prefetch(typingctx, array, index):
         return None
 
     def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
+        array_type, index_type = signature.args
         values = context.make_array(array_type)(context, builder, args[0])
-        address = cgutils.get_item_pointer(context, builder, array_type, values, [args[1]], wraparound=False)
+        at = context.cast(builder, args[1], index_type, types.intp)        # any integer type, as an address offset
+        address = cgutils.get_item_pointer(context, builder, array_type, values, [at], wraparound=False)
         byte = ir.IntType(8).as_pointer()
         word = ir.IntType(32)
         function = builder.module.declare_intrinsic(

@@ -31,6 +31,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .prefetch import LOOKAHEAD, prefetch
+
 NEVER = np.iinfo(np.int64).max
 """The tick of a session that falls after the run's end."""
 
@@ -196,6 +198,8 @@ def _nth_active_tick(people, exponential, log_no_session, first, active):
     remaining = active.size - first                 # active ticks left, the first included
     tick = np.empty(people.size, dtype=np.int64)
     for i in range(people.size):
+        if i + LOOKAHEAD < people.size:      # (asked of memory ahead: :mod:`sim.prefetch`)
+            prefetch(log_no_session, people[i + LOOKAHEAD])
         nth = np.ceil(-exponential[i] / log_no_session[people[i]])
         if nth < 1.0:                 # a certain session (chance 1, ln 0 = -inf) is the first active tick
             nth = 1.0
