@@ -631,10 +631,13 @@ class SharingModel(mesa.Model):
 
     def run_log(self) -> RunLog:
         """The finished run as an event log with its context, for :mod:`sim.metrics`."""
+        import pyarrow as pa
+
+        text = pd.Series(["text"]).dtype      # the dtype pandas gives words (str on pandas 3, object before)
         people = pd.DataFrame({
             "person": np.arange(self.population),
-            # labels as references to seven strings (a fixed-width array would make a million new ones)
-            "motivation": np.array([m.label for m in Motivation], dtype=object)[self.motivation],
+            # the seven labels taken by Arrow, as pandas holds text (not a million strings converted one by one)
+            "motivation": pd.Series(pa.array([m.label for m in Motivation]).take(self.motivation), dtype=text),
             "employee": self.employee.any(axis=1),
             "seeded": self.seeded.any(axis=1),
         })
