@@ -200,14 +200,16 @@ class Drawing:
         """A worker process, where one helps and this process can fork it safely: it may run on
         more than one CPU, it runs one thread (a fork copies no other thread, so a lock another
         thread held would stay locked in the worker), it is not itself a daemonic worker (which
-        may not have children), and the platform forks. Anywhere else, :meth:`here`."""
+        may not have children), and it runs on Linux (macOS's system libraries are not safe to
+        use after a fork, and Windows has none). Anywhere else, :meth:`here`."""
         import multiprocessing
         import os
+        import sys
         import threading
 
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         if (cpus < 2 or threading.active_count() > 1 or multiprocessing.current_process().daemon
-                or "fork" not in multiprocessing.get_all_start_methods()):
+                or not sys.platform.startswith("linux")):
             return cls.here()
         from concurrent.futures import ProcessPoolExecutor
 

@@ -165,6 +165,19 @@ def test_no_drawing_worker_is_forked_on_one_cpu():
     _in_a_fresh_process(_on_one_cpu)
 
 
+def _on_macos() -> None:
+    import os
+    import sys
+
+    sys.platform = "darwin"                     # a fresh process of its own: nothing to restore
+    with report.Drawing.beside() as drawing, pytest.raises(RuntimeError, match="calling process"):
+        drawing.png(partial(_drawn_elsewhere, parent=os.getpid()), (4, 3)).result()
+
+
+def test_no_drawing_worker_is_forked_but_on_linux():
+    _in_a_fresh_process(_on_macos)
+
+
 def test_no_drawing_worker_is_forked_beside_other_threads():
     import os
     import threading
