@@ -936,9 +936,9 @@ def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
         p = readers[j]
         if j + LOOKAHEAD < n:         # (asked of memory ahead: :mod:`sim.prefetch`)
             ahead = readers[j + LOOKAHEAD]
-            prefetch(habits[ahead], 0)
-            prefetch(affinity[ahead], 0)
-            prefetch(hidden[ahead], 0)
+            prefetch(habits, ahead)
+            prefetch(affinity, ahead)
+            prefetch(hidden, ahead)
         at[j] = opens + uniform[j] * open_hours
         since = at[j] - exponential[j] * habits[p, HOURS_BETWEEN]
         habits[p, SESSION_AT] = at[j]

@@ -68,10 +68,10 @@ def add_fatigue(person, brand, added, at, follows, hidden, fatigue, fatigue_at, 
     for i in range(person.size):
         if i + LOOKAHEAD < person.size:            # (asked of memory ahead: :mod:`sim.prefetch`)
             ahead = person[i + LOOKAHEAD]
-            prefetch(follows[ahead], 0)
-            prefetch(hidden[ahead], 0)
-            prefetch(fatigue_at[ahead], 0)
-            prefetch(fatigue[ahead], 0)
+            prefetch(follows, ahead)
+            prefetch(hidden, ahead)
+            prefetch(fatigue_at, ahead)
+            prefetch(fatigue, ahead)
         p, b = person[i], brand[i]
         if not follows[p, b] or hidden[p, b]:      # not a follower, or does not see the brand
             continue

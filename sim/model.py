@@ -122,7 +122,7 @@ def attended_pull(person, post, on_topic, age_hours, motives, appeal, off_topic,
     reader_motives = np.empty((readings, kinds), dtype=np.float32)
     for i in range(readings):
         if i + LOOKAHEAD < readings:           # (asked of memory ahead: :mod:`sim.prefetch`)
-            prefetch(motives[person[i + LOOKAHEAD]], 0)
+            prefetch(motives, person[i + LOOKAHEAD])
         for m in range(kinds):
             reader_motives[i, m] = motives[person[i], m]
     total = np.zeros(readings)

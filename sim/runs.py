@@ -10,9 +10,9 @@ a folder that looks whole.
 from __future__ import annotations
 
 import gc
-from concurrent.futures import ThreadPoolExecutor
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -24,7 +24,8 @@ def _row_ahead(table, people):
     total = 0.0
     for j in range(people.size):
         if j + 1 < people.size:
-            prefetch(table[people[j + 1]], 0)
+            prefetch(table, people[j + 1])              # a row, by its person
+            prefetch(table[people[j + 1]], 0)           # a row's first element, as a 1-D array
         total += table[people[j], 1]
     return total
 
@@ -40,10 +41,16 @@ def test_a_loop_that_prefetches_gives_what_it_gives_without():
     assert _row_ahead(table, rows) == pytest.approx(table[rows, 1].sum(), rel=1e-12)
 
 
-def test_only_an_element_of_a_one_dimensional_array_is_prefetched():
+def test_only_an_element_or_a_row_by_a_whole_number_is_prefetched():
     @numba.njit
-    def whole_table(table):
-        prefetch(table, 0)
+    def whole_block(block):
+        prefetch(block, 0)
+
+    @numba.njit
+    def at_a_fraction(values):
+        prefetch(values, 0.5)
 
     with pytest.raises(numba.core.errors.TypingError):
-        whole_table(np.zeros((3, 3)))
+        whole_block(np.zeros((3, 3, 3)))
+    with pytest.raises(numba.core.errors.TypingError):
+        at_a_fraction(np.zeros(3))
