@@ -291,13 +291,9 @@ def test_what_distributed_raises_on_a_lost_scheduler_is_one_message(tmp_path, mo
     def wait(futures, timeout, return_when):
         raise error
 
-    monkeypatch.setattr("distributed.Client", Client)
-    monkeypatch.setattr("distributed.wait", wait)
-    monkeypatch.setattr(experiment, "_reach_scheduler", lambda address: None)
-    plan = load_strategies(strategies_file(tmp_path, QUICK))
     with pytest.raises(LostWorkers, match=r"^--scheduler tcp://10\.0\.0\.1:8786: lost the Dask scheduler \(.+\); "
                                           r"0 of 4 replications finished and are kept"):
-        run_replications(plan, 2, tmp_path / "out", scheduler="tcp://10.0.0.1:8786")
+        _replicate_on_a_stand_in(tmp_path, monkeypatch, Client, wait)
 
 
 def test_a_scheduler_lost_while_a_finished_result_is_fetched_is_one_message(tmp_path, monkeypatch):
@@ -333,13 +329,19 @@ def test_a_scheduler_lost_while_a_finished_result_is_fetched_is_one_message(tmp_
     def wait(futures, timeout, return_when):
         return set(list(futures)[:1]), set(list(futures)[1:])
 
-    monkeypatch.setattr("distributed.Client", Client)
+    with pytest.raises(LostWorkers, match=r"^--scheduler tcp://10\.0\.0\.1:8786: lost the Dask scheduler \(its "
+                                          r"connection was lost.+\); 0 of 4 replications finished and are kept"):
+        _replicate_on_a_stand_in(tmp_path, monkeypatch, Client, wait)
+
+
+def _replicate_on_a_stand_in(tmp_path, monkeypatch, client, wait) -> None:
+    """run_replications of a quick plan with distributed's ``Client`` and ``wait`` replaced by
+    stand-ins (no scheduler is reached)."""
+    monkeypatch.setattr("distributed.Client", client)
     monkeypatch.setattr("distributed.wait", wait)
     monkeypatch.setattr(experiment, "_reach_scheduler", lambda address: None)
     plan = load_strategies(strategies_file(tmp_path, QUICK))
-    with pytest.raises(LostWorkers, match=r"^--scheduler tcp://10\.0\.0\.1:8786: lost the Dask scheduler \(its "
-                                          r"connection was lost.+\); 0 of 4 replications finished and are kept"):
-        run_replications(plan, 2, tmp_path / "out", scheduler="tcp://10.0.0.1:8786")
+    run_replications(plan, 2, tmp_path / "out", scheduler="tcp://10.0.0.1:8786")
 
 
 # --------------------------------------------------------------------------
