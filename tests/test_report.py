@@ -153,29 +153,23 @@ def test_a_figure_whose_worker_dies_while_drawing_it_is_drawn_here():
     _in_a_fresh_process(_worker_dies_while_drawing)
 
 
-def _on_one_cpu() -> None:
-    import os
-
-    os.sched_getaffinity = lambda pid: {0}      # a fresh process of its own: nothing to restore
-    with report.Drawing.beside() as drawing, pytest.raises(RuntimeError, match="calling process"):
-        drawing.png(partial(_drawn_elsewhere, parent=os.getpid()), (4, 3)).result()
-
-
-def test_no_drawing_worker_is_forked_on_one_cpu():
-    _in_a_fresh_process(_on_one_cpu)
-
-
-def _on_macos() -> None:
+def _drawn_here_on(machine: str) -> None:
+    """On a fresh process of its own (nothing to restore): made to look like ``machine``, a
+    drawing worker is not forked and figures are drawn in the process."""
     import os
     import sys
 
-    sys.platform = "darwin"                     # a fresh process of its own: nothing to restore
+    if machine == "one CPU":
+        os.sched_getaffinity = lambda pid: {0}
+    else:
+        sys.platform = machine
     with report.Drawing.beside() as drawing, pytest.raises(RuntimeError, match="calling process"):
         drawing.png(partial(_drawn_elsewhere, parent=os.getpid()), (4, 3)).result()
 
 
-def test_no_drawing_worker_is_forked_but_on_linux():
-    _in_a_fresh_process(_on_macos)
+@pytest.mark.parametrize("machine", ["one CPU", "darwin"])
+def test_no_drawing_worker_is_forked_on_one_cpu_or_off_linux(machine):
+    _in_a_fresh_process(_drawn_here_on, machine)
 
 
 def test_no_drawing_worker_is_forked_beside_other_threads():
