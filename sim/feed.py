@@ -329,7 +329,8 @@ class Feed:
                               columns["source"], columns["arrival"], columns["alive"], self._base,
                               self._pending, np.array(self._slot_order, dtype=np.int64), self._slot_post,
                               self._slot_source, self._slot_arrival, readers, session_at,
-                              person, post, source, arrival, reader, singles, taken_from_slot)
+                              person, post, source, arrival, reader, singles, taken_from_slot,
+                              np.empty(readers.size, dtype=bool))
         self._taken(taken_from_slot, singles[:single])
         reader = reader[:count]
         return Items(person[:count], post[:count], source[:count], arrival[:count],
@@ -482,15 +483,16 @@ def _unlink_one(head, tail, nxt, alive, pending, p, base):
 
 @numba.njit("UniTuple(int64, 2)(int64[:], int64[:], int64[:], int32[:], int32[:], int32[:], float64[:], "
             "boolean[:], int64, uint64[:], int64[:], int32[:], int32[:], float64[:], int64[:], float64[:], "
-            "int32[:], int32[:], int32[:], float64[:], int64[:], int64[:], int64[:])", cache=True)
+            "int32[:], int32[:], int32[:], float64[:], int64[:], int64[:], int64[:], boolean[:])", cache=True)
 def _take(head, tail, nxt, item_person, item_post, item_source, item_arrival, alive, base,
           pending, slot_order, slot_post, slot_source, slot_arrival, readers, session_at,
-          person, post, source, arrival, reader, singles, taken_from_slot):
+          person, post, source, arrival, reader, singles, taken_from_slot, waiting):
     """Each reader's items that arrived by their session, written to ``person``, ``post``,
     ``source``, ``arrival`` and ``reader`` (the reader's position in ``readers``), and removed:
     first the broadcasts (their bits cleared, counted in ``taken_from_slot``), then the single
     items of the reader's chain (marked gone, their numbers written to ``singles``, and unlinked
-    by :func:`_unlink_one`). Returns (items taken, single items taken)."""
+    by :func:`_unlink_one`); ``waiting[j]``: whether reader ``j`` still has anything waiting after.
+    Returns (items taken, single items taken)."""
     count = 0
     single = 0
     for j in range(readers.size):
@@ -509,20 +511,20 @@ def _take(head, tail, nxt, item_person, item_post, item_source, item_arrival, al
                     taken_from_slot[slot] += 1
                     count += 1
         pending[p] = bits
-        if not bits & HAS_SINGLES:
-            continue
-        item = head[p]
-        while item >= 0:
-            if item_arrival[item - base] <= at:
-                person[count], post[count] = item_person[item - base], item_post[item - base]
-                source[count], arrival[count] = item_source[item - base], item_arrival[item - base]
-                reader[count] = j
-                count += 1
-                singles[single] = item
-                single += 1
-                alive[item - base] = False
-            item = nxt[item - base]
-        _unlink_one(head, tail, nxt, alive, pending, p, base)
+        if bits & HAS_SINGLES:
+            item = head[p]
+            while item >= 0:
+                if item_arrival[item - base] <= at:
+                    person[count], post[count] = item_person[item - base], item_post[item - base]
+                    source[count], arrival[count] = item_source[item - base], item_arrival[item - base]
+                    reader[count] = j
+                    count += 1
+                    singles[single] = item
+                    single += 1
+                    alive[item - base] = False
+                item = nxt[item - base]
+            _unlink_one(head, tail, nxt, alive, pending, p, base)
+        waiting[j] = pending[p] != 0
     return count, single
 
 
@@ -924,15 +926,14 @@ def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
     1. the session falls ``uniform[j]`` of the way through the tick's ``open_hours`` from ``opens``,
        the previous one ``exponential[j]`` times the reader's mean hours awake between sessions
        before it (``habits``, per person: :class:`ReadingHabits`; the session is written there);
-    2. the reader's items that arrived by then are taken out of the feed by :func:`_take`;
+    2. the reader's items that arrived by then are taken out of the feed by :func:`_take`, which
+       also writes ``waiting[j]``: whether the reader still has an item waiting;
     3. each scores the reader's affinity with the brand (a page's post) or ``friend_priority`` (a
        friend's share), times the post's ``lift``; a page's post of a brand the reader hid is
        dropped, never shown;
     4. each shown item's expected background above it and its chance of being read alone
-       (:func:`_rank_items`, with the reader's attention span
-       and background rate per hour from ``habits``);
-    5. ``waiting[j]``: whether the reader still has an item waiting; ``span[j]``, their attention
-       span (for :func:`_read_ranked`).
+       (:func:`_rank_items`, with the reader's attention span and background rate per hour from
+       ``habits``; ``span[j]``, the reader's attention span, is written for :func:`_read_ranked`).
 
     The shown items are written to ``person``, ``post``, ``source``, ``arrival``, ``reader`` (``j``),
     ``expected`` and ``chance``, then sorted out by :func:`_order_sessions` into ``single``,
@@ -973,9 +974,7 @@ def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
             reader_hidden[j, b] = hidden[p, b]
     taken_items, taken = _take(head, tail, nxt, item_person, item_post, item_source, item_arrival, alive, base,
                                pending, slot_order, slot_post, slot_source, slot_arrival, readers, at,
-                               person, post, source, arrival, reader, singles, taken_from_slot)   # 2.
-    for j in range(n):                # 5. anything left for later
-        waiting[j] = pending[readers[j]] != 0
+                               person, post, source, arrival, reader, singles, taken_from_slot, waiting)   # 2.
     score = np.empty(taken_items)
     count = 0
     for i in range(taken_items):      # 3. the items shown, and their scores

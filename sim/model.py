@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import mesa
 import numba
@@ -40,7 +41,7 @@ from .content import PostTable, plan_campaign
 from .distinct import distinct
 from .errors import InputError
 from .events import BRAND, NO_POST, EventKind, EventLog, RunLog
-from .feed import Background, Feed, Items, PageScores, Ranking, ReadingHabits, SessionTimes
+from .feed import SESSION_AT, Background, Feed, Items, PageScores, Ranking, ReadingHabits, SessionTimes
 from .followers import Followers, reading_fatigue
 from .motivations import (
     AUDIENCES,
@@ -77,11 +78,6 @@ LAB42_BRANDS_FOLLOWED = [  # (share of Twitter users, fewest, most brands follow
     (0.116, 21, 30),  # not in the article: the remaining 11.6% (see docs/domain.md §3)
     (0.098, 31, 50),
 ]
-
-
-def per_brand(table: np.ndarray, person: np.ndarray, brand: np.ndarray) -> np.ndarray:
-    """``table[person, brand]`` for a (people, brands) table, by flat index: twice as fast."""
-    return table.reshape(-1)[person.astype(np.int64) * table.shape[1] + brand]
 
 
 def _smallest(values: np.ndarray, count: int) -> np.ndarray:
@@ -149,6 +145,51 @@ def mark_reached(person, reached):
             reached[p] = True
             newly += 1
     return newly
+
+
+class Readers(NamedTuple):
+    """What a tick's readings need of their readers, one row per reading (:func:`fetch_readers`).
+
+    ``on_topic``: the post is on one of the reader's interests;
+    ``session_at``: the reader's session (hours since the start);
+    ``seeded``: the post's brand seeded the reader; ``motivation``: the
+    reader's type (:class:`sim.motivations.Motivation`, as its number).
+    """
+
+    on_topic: np.ndarray
+    session_at: np.ndarray
+    seeded: np.ndarray
+    motivation: np.ndarray
+
+    def subset(self, positions: np.ndarray) -> "Readers":
+        """The rows at ``positions``, in order."""
+        return Readers(*(column[positions] for column in self))
+
+
+@numba.njit("void(int32[:], int32[:], int16[:], int16[:], boolean[:, :], float64[:, :], boolean[:, :], int8[:], "
+            "boolean[:], float64[:], boolean[:], int8[:])", cache=True)
+def fetch_readers(person, post, post_topic, post_brand, interests, habits, seeded, motivation,
+                  on_topic, session_at, seeded_by, kind):
+    """Fill the columns of :class:`Readers` for readings (``person``, ``post``) in one pass.
+
+    At 10^6 people each person's values lie far apart in memory: one loop
+    that fetches them all, asking for the readers ahead (:mod:`sim.prefetch`),
+    keeps many fetches under way at once where a NumPy gather per array
+    waits on each array in turn (1.X times slower).
+    """
+    n = person.size
+    for i in range(n):
+        if i + LOOKAHEAD < n:              # (asked of memory ahead: :mod:`sim.prefetch`)
+            ahead = person[i + LOOKAHEAD]
+            prefetch(interests, ahead)
+            prefetch(habits, ahead)
+            prefetch(seeded, ahead)
+            prefetch(motivation, ahead)
+        p, q = person[i], post[i]
+        on_topic[i] = interests[p, post_topic[q]]
+        session_at[i] = habits[p, SESSION_AT]
+        seeded_by[i] = seeded[p, post_brand[q]]
+        kind[i] = motivation[p]
 
 
 @numba.njit("void(int64, int32[:], int32[:], boolean[:], boolean[:])", cache=True)
@@ -499,19 +540,26 @@ class SharingModel(mesa.Model):
         self.counts.new_reach = mark_reached(items.person, self.reached)
         self.reach += self.counts.new_reach
 
-        topics = self.interests.shape[1]     # is each reading on one of the reader's topics? (by flat index: 2x faster)
-        on_topic = self.interests.reshape(-1)[items.person.astype(np.int64) * topics + self.posts.topic[items.post]]
+        readers = self._readers(items)
 
-        def only(positions: np.ndarray) -> tuple[Items, np.ndarray]:
-            """The readings at ``positions`` and their ``on_topic`` (all of them: as they are, not copied)."""
+        def only(positions: np.ndarray) -> tuple[Items, Readers]:
+            """The readings at ``positions`` and their readers (all of them: as they are, not copied)."""
             if positions.size == len(items):
-                return items, on_topic
-            return items.subset(positions), on_topic[positions]
+                return items, readers
+            return items.subset(positions), readers.subset(positions)
 
-        first, first_on_topic = only(self._first_readings(items))
-        self._share(first, first_on_topic)
+        first, first_readers = only(self._first_readings(items))
+        self._share(first, first_readers)
         self._follow(first)
         self._tire(*only(np.flatnonzero(items.source == BRAND)))
+
+    def _readers(self, items: Items) -> Readers:
+        """What the readings need of their readers (:func:`fetch_readers`), fetched once."""
+        n = len(items)
+        readers = Readers(np.empty(n, dtype=bool), np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=np.int8))
+        fetch_readers(items.person, items.post, self.posts.topic, self.posts.brand, self.interests, self.habits.table,
+                      self.seeded, self.motivation, *readers)
+        return readers
 
     def _first_readings(self, items: Items) -> np.ndarray:
         """Where the items that are a person's first reading of that post are (positions, in order)."""
@@ -532,20 +580,19 @@ class SharingModel(mesa.Model):
         return attended_pull(person, post, on_topic, np.zeros(person.size), self.motives, self.posts.appeal,
                              self.table.off_topic, np.ones(len(Motivation)), self.table.half_life_hours)
 
-    def _share(self, first: Items, on_topic: np.ndarray) -> None:
+    def _share(self, first: Items, readers: Readers) -> None:
         """First readers may pass the post on to their audience.
 
         Each of the reader's motives contributes its weight times its type's
-        share probability, the post's appeal to it (counting topic: ``on_topic``
+        share probability, the post's appeal to it (counting topic: ``readers.on_topic``
         per reading), and the attention left at the post's age (the type's
         half-life): :func:`attended_pull`.
         """
         brand = self.posts.brand[first.post]
         published = (self.posts.tick[first.post] - 1) * self.tick_hours
-        age_hours = self._session_at[first.person] - published
-        boost = np.where(per_brand(self.seeded, first.person, brand) & (first.source == BRAND),
-                         self.share_boost[brand], 1.0)
-        chance = attended_pull(first.person, first.post, on_topic, age_hours, self.motives, self.posts.appeal,
+        age_hours = readers.session_at - published
+        boost = np.where(readers.seeded & (first.source == BRAND), self.share_boost[brand], 1.0)
+        chance = attended_pull(first.person, first.post, readers.on_topic, age_hours, self.motives, self.posts.appeal,
                                self.table.off_topic, self.table.share_probability, self.table.half_life_hours)
         chance = np.minimum(chance * boost, 1.0)
         draw = self.rng.random(len(first))
@@ -605,14 +652,14 @@ class SharingModel(mesa.Model):
         self.log.record(self.tick, EventKind.FOLLOW, NO_POST, brand, person, source)
         self.counts.follows = person.size
 
-    def _tire(self, own: Items, on_topic: np.ndarray) -> None:
-        """Readers of a brand's own posts tire of it (:class:`sim.followers.Followers`); ``on_topic`` per reading."""
+    def _tire(self, own: Items, readers: Readers) -> None:
+        """Readers of a brand's own posts tire of it (:class:`sim.followers.Followers`)."""
         brand = self.posts.brand[own.post].astype(np.int64)
         added = reading_fatigue(
-            self.scenario.fatigue, promotional=self.posts.promotional[own.post], off_topic=~on_topic,
-            offended=self.table.offended_by_provocative[self.motivation[own.person]],
+            self.scenario.fatigue, promotional=self.posts.promotional[own.post], off_topic=~readers.on_topic,
+            offended=self.table.offended_by_provocative[readers.motivation],
             provocative=self.posts.qualities[own.post, QUALITIES.index("provocative")])
-        tiring = self.followers.tire(own.person, brand, added, self._session_at[own.person], self.rng)
+        tiring = self.followers.tire(own.person, brand, added, readers.session_at, self.rng)
         self.log.record(self.tick, EventKind.BLIND, NO_POST, tiring.hid_brand, tiring.hid_person, BRAND)
         self.counts.blind = tiring.hid_person.size
         if tiring.left_person.size:
