@@ -236,6 +236,19 @@ def test_the_compiled_share_chance_is_the_sum_over_motives_of_pull_times_chance_
     np.testing.assert_allclose(model.relevance(person, post), pull.sum(axis=1), rtol=1e-12)
 
 
+@pytest.mark.parametrize("people", [0, 1, 7, 1000])
+def test_a_brands_audience_is_its_followers_who_did_not_hide_it_and_the_people_it_seeded(people):
+    rng = np.random.default_rng(people)
+    followers = Followers(people, 2, small_scenario().fatigue, tolerance=np.ones(people))
+    followers.follows[:] = rng.random((people, 2)) < 0.3
+    followers.hidden[:] = rng.random((people, 2)) < 0.2
+    seeded = rng.random(people) < 0.05
+    for brand in range(2):
+        expected = np.flatnonzero((followers.follows[:, brand] & ~followers.hidden[:, brand]) | seeded)
+        audience = followers.audience(brand, also=seeded)
+        assert audience.dtype == np.int32 and audience.tolist() == expected.tolist()
+
+
 def test_fatigue_adds_up_per_follower_and_brand_decayed_to_the_first_reading():
     rules = small_scenario().fatigue
     followers = Followers(4, 2, rules, tolerance=np.full(4, 1e9))     # nobody acts
