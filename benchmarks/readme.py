@@ -201,7 +201,8 @@ def targets(now: dict, before: dict, long_now: dict, long_before: dict) -> str:
             f"writing the run folder no slower than the set-up "
             f"{verdict(now['outputs_over_setup'] <= 1, long_now['outputs_over_setup'] <= 1)}; per delivered feed item "
             f"at most a third of before {verdict(ratio[0] >= 3, ratio[1] >= 3)} "
-            f"({ratio[0]:.1f}x and {ratio[1]:.1f}x faster, against 3x).\n")
+            f"({ratio[0]:.1f}x faster over {now['days']:g} days, {'met' if ratio[0] >= 3 else 'missed'}; {ratio[1]:.1f}x over "
+            f"the issue's {long_now['days']:g} days, {'met' if ratio[1] >= 3 else 'missed'}; against 3x).\n")
 
 
 def exposures_target(folder: Path) -> str:
