@@ -907,7 +907,7 @@ def _read_ranked(n, single, chance, draw, nested, arrived, reader, span):
 @numba.njit("UniTuple(int64, 4)(int64[:], float64[:], float64[:], float64, float64, float64[:, :], "
             "int64[:], int64[:], int64[:], int32[:], int32[:], int32[:], float64[:], boolean[:], int64, uint64[:], "
             "int64[:], int32[:], int32[:], float64[:], "
-            "int16[:], float64[:], float32[:, :], boolean[:, :], float64, "
+            "int16[:], float64[:], float32[:, :], Array(boolean, 2, 'A', readonly=True), float64, "
             "int64[:], float64[:, :], int64[:], float64, float64, float64, boolean, float64, float64[:], float64[:], "
             "int32[:], int32[:], int32[:], float64[:], int64[:], float64[:], float64[:], int64[:], int64[:], "
             "float64[:], int64[:], int64[:], boolean[:], int64[:])", cache=True)

@@ -17,7 +17,10 @@ A person's relation to a brand has three parts, each an array indexed by
   person hides a brand at most once.
 
 The model owns one :class:`Followers`; the agents, the demo and the report
-ask it rather than re-deriving its rules.
+ask it rather than re-deriving its rules. Who follows and who hid a brand
+change only through its methods (the arrays it shows are read-only): it
+keeps each brand's audience and the count of followers up to date from
+those changes, rather than scanning every person at every post and tick.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from .distinct import distinct
 from .prefetch import LOOKAHEAD, prefetch
 from .scenario import Fatigue
 
@@ -93,8 +97,8 @@ def add_fatigue(person, brand, added, at, follows, hidden, fatigue, fatigue_at, 
 
 
 @numba.njit("int32[:](uint8[:], uint8[:], uint8[:])", cache=True)
-def _audience(follows, hidden, also):
-    """The people (increasing) with ``follows`` and not ``hidden``, or ``also`` (0/1 per person).
+def _audience(follows, hidden, subscribed):
+    """The people (increasing) with ``follows`` and not ``hidden``, or ``subscribed`` (0/1 per person).
 
     One pass with no branch on who is in: every person is written at the
     next free place, which moves on only for those in (a page's followers
@@ -107,8 +111,28 @@ def _audience(follows, hidden, also):
     count = 0
     for p in range(follows.size):
         audience[count] = p
-        count += (follows[p] & (1 - hidden[p])) | also[p]
+        count += (follows[p] & (1 - hidden[p])) | subscribed[p]
     return audience[:count].copy()
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A view of ``array`` that cannot be written through."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+def _corrected(audience: np.ndarray, people: np.ndarray, follows: np.ndarray, hidden: np.ndarray,
+               subscribed: np.ndarray) -> np.ndarray:
+    """``audience`` (increasing) with ``people`` (distinct, increasing) in or out as they now are:
+    in when they follow and have not hidden the brand, or are ``subscribed``."""
+    inside = (follows[people] & ~hidden[people]) | subscribed[people]
+    where = np.searchsorted(audience, people)
+    present = where < audience.size
+    present[present] = audience[where[present]] == people[present]
+    kept = np.delete(audience, where[present & ~inside])
+    joining = people[inside & ~present]
+    return np.insert(kept, np.searchsorted(kept, joining), joining)
 
 
 class Tiring(NamedTuple):
@@ -139,33 +163,68 @@ class Followers:
     def __init__(self, population: int, brands: int, rules: Fatigue, tolerance: np.ndarray) -> None:
         self.rules = rules
         self.tolerance = tolerance
-        self.follows = np.zeros((population, brands), dtype=bool)
+        self._follows = np.zeros((population, brands), dtype=bool)
+        self._unfollowed = np.zeros_like(self._follows)
+        self._hidden = np.zeros_like(self._follows)
+        self.follows = _read_only(self._follows)
+        """Whether each person follows each brand now (read-only: :meth:`follow`, :meth:`tire`)."""
+        self.unfollowed = _read_only(self._unfollowed)
+        """Who left each brand during the run, for good (read-only)."""
+        self.hidden = _read_only(self._hidden)
+        """Who hid each brand's posts (read-only)."""
         self.at_start = self.follows.copy()
-        self.unfollowed = np.zeros_like(self.follows)
-        self.hidden = np.zeros_like(self.follows)
         # fatigue and the hour it was last updated side by side, in one cache line per (person, brand):
         # a reading looks up both, at a random person of a large population
-        fatigue_and_hour = np.zeros((*self.follows.shape, 2))
+        fatigue_and_hour = np.zeros((*self._follows.shape, 2))
         self.fatigue = fatigue_and_hour[..., 0]
         self.fatigue_at = fatigue_and_hour[..., 1]          # hours when last updated
+        self._total = int(np.count_nonzero(self._follows))  # follows now, over every brand
+        self._subscribed = np.zeros_like(self._follows)    # get the brand's posts anyway (seeded)
+        self._audiences: list[np.ndarray | None] = [None] * brands      # per brand, its last audience
+        self._changed: list[list[np.ndarray]] = [[] for _ in range(brands)]   # people, since each audience
 
     def start(self) -> None:
         """Record who follows at the start (after the initial followers are drawn)."""
-        self.at_start = self.follows.copy()
+        self.at_start = self._follows.copy()
 
     def count(self, brand: int) -> int:
         """The brand's followers now."""
-        return int(np.count_nonzero(self.follows[:, brand]))
+        return int(np.count_nonzero(self._follows[:, brand]))
 
-    def audience(self, brand: int, also: np.ndarray) -> np.ndarray:
-        """Who gets the brand's posts in their feed, in increasing order: its followers who have not
-        hidden it, and the people ``also`` marks (bool per person: those the brand seeded)."""
-        return _audience(self.follows[:, brand].view(np.uint8), self.hidden[:, brand].view(np.uint8),
-                         np.asarray(also, dtype=bool).view(np.uint8))
+    @property
+    def total(self) -> int:
+        """Follows now, summed over the brands (kept as people follow and leave: no scan)."""
+        return self._total
+
+    def subscribe(self, person: np.ndarray, brand: int) -> None:
+        """These people get the brand's posts in their feed whether they follow it or not (those it seeded)."""
+        self._subscribed[person, brand] = True
+        self._note_changes(np.asarray(person), np.asarray(brand))
+
+    def audience(self, brand: int) -> np.ndarray:
+        """Who gets the brand's posts in their feed, in increasing order: its followers who have
+        not hidden it, and the people subscribed to it (:meth:`subscribe`).
+
+        Found by one pass over the people (:func:`_audience`) the first time; after that, the
+        last audience is corrected for the people whose following, hiding or subscription
+        changed since (a post goes to a tenth of the people: the correction costs a fraction
+        of the pass).
+        """
+        known = self._audiences[brand]
+        changed = self._changed[brand]
+        if known is None:
+            known = _audience(self._follows[:, brand].view(np.uint8), self._hidden[:, brand].view(np.uint8),
+                              self._subscribed[:, brand].view(np.uint8))
+        elif changed:
+            known = _corrected(known, distinct(np.concatenate(changed)).astype(np.int32), self._follows[:, brand],
+                               self._hidden[:, brand], self._subscribed[:, brand])
+        changed.clear()
+        self._audiences[brand] = known
+        return known.copy()             # the caller's to keep: the next correction starts from ours
 
     def hidden_followers(self, brand: int) -> int:
         """Followers who have hidden the brand's posts."""
-        return int(np.count_nonzero(self.follows[:, brand] & self.hidden[:, brand]))
+        return int(np.count_nonzero(self._follows[:, brand] & self._hidden[:, brand]))
 
     # -- fatigue, hiding, leaving -----------------------------------------------
 
@@ -188,7 +247,7 @@ class Followers:
         first = np.empty(person.size, dtype=np.int64)
         after = np.empty(person.size)
         pairs = add_fatigue(np.asarray(person, dtype=np.int32), np.asarray(brand, dtype=np.int64),
-                            np.asarray(added, dtype=float), np.asarray(at, dtype=float), self.follows, self.hidden,
+                            np.asarray(added, dtype=float), np.asarray(at, dtype=float), self._follows, self._hidden,
                             self.fatigue, self.fatigue_at, float(self.rules.half_life_hours), first, after)
         if pairs == 0:
             return Tiring.nobody()
@@ -203,16 +262,47 @@ class Followers:
         if not acts.any():
             return Tiring.nobody()
         leaves = acts & ~hides
-        self.hidden[person[hides], brand[hides]] = True
-        self.follows[person[leaves], brand[leaves]] = False
-        self.unfollowed[person[leaves], brand[leaves]] = True
+        self.hide(person[hides], brand[hides])
+        self.leave(person[leaves], brand[leaves])
         return Tiring(person[hides], brand[hides], person[leaves], brand[leaves])
+
+    def hide(self, person: np.ndarray, brand: np.ndarray) -> None:
+        """These people (followers) hide the brand's posts (pairs: ``person[i]`` hides ``brand[i]``)."""
+        self._hidden[person, brand] = True
+        self._note_changes(person, brand)
+
+    def leave(self, person: np.ndarray, brand: np.ndarray) -> None:
+        """These people (followers) unfollow the brand, for good (pairs: ``person[i]`` leaves ``brand[i]``)."""
+        person, brand = self._distinct_pairs(person, brand)
+        self._total -= int(np.count_nonzero(self._follows[person, brand]))
+        self._follows[person, brand] = False
+        self._unfollowed[person, brand] = True
+        self._note_changes(person, brand)
 
     # -- following ------------------------------------------------------------
 
     def may_follow(self, person: np.ndarray, brand: np.ndarray) -> np.ndarray:
         """Whether each person could still follow the brand: not a follower, never left it."""
-        return ~self.follows[person, brand] & ~self.unfollowed[person, brand]
+        return ~self._follows[person, brand] & ~self._unfollowed[person, brand]
 
-    def follow(self, person: np.ndarray, brand: np.ndarray) -> None:
-        self.follows[person, brand] = True
+    def follow(self, person: np.ndarray, brand) -> None:
+        """These people follow the brand (pairs; ``brand`` may be one brand for all)."""
+        person, brand = self._distinct_pairs(person, brand)
+        self._total += int(np.count_nonzero(~self._follows[person, brand]))
+        self._follows[person, brand] = True
+        self._note_changes(person, brand)
+
+    def _distinct_pairs(self, person, brand) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct (person, brand) pairs of ``person`` and ``brand`` (broadcast against each other)."""
+        person, brand = np.broadcast_arrays(np.asarray(person, dtype=np.int64), np.asarray(brand, dtype=np.int64))
+        brands = self._follows.shape[1]
+        pairs = distinct(person.ravel() * brands + brand.ravel())
+        return pairs // brands, pairs % brands
+
+    def _note_changes(self, person: np.ndarray, brand: np.ndarray) -> None:
+        """Remember whose following or hiding of which brand changed, for :meth:`audience`."""
+        person, brand = np.broadcast_arrays(np.asarray(person), np.asarray(brand))
+        if person.size == 0:
+            return
+        for b in distinct(brand.ravel()).tolist():
+            self._changed[b].append(person[brand == b])

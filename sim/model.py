@@ -278,7 +278,7 @@ class SharingModel(mesa.Model):
             "follows": lambda m: m.counts.follows,
             "unfollows": lambda m: m.counts.unfollows,
             "blind": lambda m: m.counts.blind,
-            "followers": lambda m: int(np.count_nonzero(m.followers.follows)),
+            "followers": lambda m: m.followers.total,
             "reach": lambda m: m.reach,
         })
         self.datacollector.collect(self)
@@ -320,7 +320,6 @@ class SharingModel(mesa.Model):
         brands, n = self.scenario.brands, self.population
         tolerance = self.table.fatigue_tolerance[self.motivation]
         self.followers = Followers(n, len(brands), self.scenario.fatigue, tolerance)
-        follows = self.followers.follows
         feed = self.scenario.feed          # log-normal affinity with each page, mean page_affinity
         self.affinity = (feed.page_affinity * np.exp(feed.affinity_spread * self.rng.standard_normal((n, len(brands)))
                                                      - feed.affinity_spread ** 2 / 2)).astype(np.float32)
@@ -329,7 +328,7 @@ class SharingModel(mesa.Model):
         self.plans = []
         audience = self.graph.audience_size()
         for b, brand in enumerate(brands):
-            follows[self._initial_followers(brand, b, source), b] = True
+            self.followers.follow(self._initial_followers(brand, b, source), b)
             seeding = brand.campaign.seeding
             asked = seeding.influencers + seeding.employees + seeding.random
             if asked > n:
@@ -341,8 +340,9 @@ class SharingModel(mesa.Model):
             picked = self.rng.choice(others, size=seeding.employees + seeding.random, replace=False)
             employees = picked[:seeding.employees]
             self.employee[employees, b] = True
-            follows[employees, b] = True            # employees follow their employer
+            self.followers.follow(employees, b)       # employees follow their employer
             self.seeded[np.concatenate([influencers, picked]), b] = True
+            self.followers.subscribe(np.concatenate([influencers, picked]), b)   # seeded: they get its posts
             self.affinity[self.seeded[:, b], b] = SEEDED_AFFINITY
             self.plans.append(plan_campaign(brand.campaign, self.scenario.duration_days, self.tick_hours, self.rng))
         self._next_plan = [0] * len(brands)      # per brand, its first plan not yet published
@@ -476,7 +476,7 @@ class SharingModel(mesa.Model):
                     qualities=qualities, promotional=content.promotional,
                     appeal=self.table.appeal(qualities)[0])
                 self.seen[post] = np.zeros(self.population, dtype=bool)
-                audience = self.followers.audience(b, also=self.seeded[:, b])
+                audience = self.followers.audience(b)
                 self.feed.deliver(audience, post, BRAND, tick_start + planned.offset_hours)
                 self.sessions.book(audience, from_tick=self.tick)
 

@@ -240,21 +240,60 @@ def test_the_compiled_share_chance_is_the_sum_over_motives_of_pull_times_chance_
 def test_a_brands_audience_is_its_followers_who_did_not_hide_it_and_the_people_it_seeded(people):
     rng = np.random.default_rng(people)
     followers = Followers(people, 2, small_scenario().fatigue, tolerance=np.ones(people))
-    followers.follows[:] = rng.random((people, 2)) < 0.3
-    followers.hidden[:] = rng.random((people, 2)) < 0.2
+    follows, hidden = rng.random((people, 2)) < 0.3, rng.random((people, 2)) < 0.2
+    for brand in range(2):
+        followers.follow(np.flatnonzero(follows[:, brand]), brand)
+        followers.hide(np.flatnonzero(hidden[:, brand]), brand)
     seeded = rng.random(people) < 0.05
     for brand in range(2):
+        followers.subscribe(np.flatnonzero(seeded), brand)
+    for brand in range(2):
         expected = np.flatnonzero((followers.follows[:, brand] & ~followers.hidden[:, brand]) | seeded)
-        audience = followers.audience(brand, also=seeded)
+        audience = followers.audience(brand)
         assert audience.dtype == np.int32 and audience.tolist() == expected.tolist()
+
+
+def test_a_brands_audience_and_the_follower_count_follow_every_change():
+    """Kept from the changes, not scanned: after follows, hides, departures and subscriptions in any
+    order, the audience is still what the arrays say, and so is the count."""
+    rng = np.random.default_rng(7)
+    people = 500
+    followers = Followers(people, 2, small_scenario().fatigue, tolerance=np.ones(people))
+    subscribed = rng.random((people, 2)) < 0.05
+    for b in range(2):
+        followers.subscribe(np.flatnonzero(subscribed[:, b]), b)
+    for step in range(80):
+        brand = int(rng.integers(2))
+        chosen = rng.choice(people, size=int(rng.integers(0, 40)))     # repeats included
+        action = step % 4
+        if action == 0:
+            followers.follow(chosen, brand)
+        elif action == 1:
+            followers.hide(chosen, np.full(chosen.size, brand))
+        elif action == 2:
+            followers.leave(chosen, np.full(chosen.size, brand))
+        else:
+            followers.subscribe(chosen[:3], brand)
+            subscribed[chosen[:3], brand] = True
+        for b in range(2):
+            expected = np.flatnonzero((followers.follows[:, b] & ~followers.hidden[:, b]) | subscribed[:, b])
+            assert followers.audience(b).tolist() == expected.tolist()
+        assert followers.total == np.count_nonzero(followers.follows)
+
+
+def test_who_follows_and_who_hid_change_only_through_the_methods():
+    followers = Followers(3, 1, small_scenario().fatigue, tolerance=np.ones(3))
+    for array in (followers.follows, followers.hidden, followers.unfollowed):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0, 0] = True
 
 
 def test_fatigue_adds_up_per_follower_and_brand_decayed_to_the_first_reading():
     rules = small_scenario().fatigue
     followers = Followers(4, 2, rules, tolerance=np.full(4, 1e9))     # nobody acts
-    followers.follows[[0, 1, 2], 0] = True
-    followers.follows[0, 1] = True
-    followers.hidden[2, 0] = True                                     # hid brand 0: its posts count for nothing
+    followers.follow([0, 1, 2], 0)
+    followers.follow(0, 1)
+    followers.hide(np.array([2]), np.array([0]))                      # hid brand 0: its posts count for nothing
     followers.fatigue[0, 0], followers.fatigue_at[0, 0] = 1.0, 10.0
     person = np.array([1, 0, 2, 3, 0, 0])                             # 3 follows nothing
     brand = np.array([0, 0, 0, 0, 1, 0])
