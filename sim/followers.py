@@ -300,9 +300,10 @@ class Followers:
         return pairs // brands, pairs % brands
 
     def _note_changes(self, person: np.ndarray, brand: np.ndarray) -> None:
-        """Remember whose following or hiding of which brand changed, for :meth:`audience`."""
+        """Remember whose following, hiding or subscription of which brand changed, for :meth:`audience`."""
         person, brand = np.broadcast_arrays(np.asarray(person), np.asarray(brand))
         if person.size == 0:
             return
         for b in distinct(brand.ravel()).tolist():
-            self._changed[b].append(person[brand == b])
+            if self._audiences[b] is not None:      # (before its first audience, there is nothing to correct)
+                self._changed[b].append(person[brand == b])
