@@ -49,9 +49,9 @@ def reading_fatigue(rules: Fatigue, promotional: np.ndarray, off_topic: np.ndarr
 
 
 @numba.njit("int64(int32[:], int64[:], float64[:], float64[:], boolean[:, :], boolean[:, :], "
-            "float64[:, :], float64[:, :], float64, int64[:], float64[:])", cache=True)
-def add_fatigue(person, brand, added, at, follows, hidden, fatigue, fatigue_at, half_life_hours,
-                first, after):
+            "float64[:, :], float64[:, :], float64, float64[:], int64[:], float64[:], float64[:])", cache=True)
+def add_fatigue(person, brand, added, at, follows, hidden, fatigue, fatigue_at, half_life_hours, tolerance,
+                first, after, excess):
     """Add readings' fatigue to each (person, brand) they concern; returns how many pairs that is.
 
     Readings (``person``, ``brand``, ``added`` fatigue, ``at`` hours) by
@@ -60,7 +60,8 @@ def add_fatigue(person, brand, added, at, follows, hidden, fatigue, fatigue_at, 
     ``half_life_hours``) to the hour of its first reading, which becomes the
     pair's ``fatigue_at``. Pair ``j`` is written to ``first[j]`` (the
     position of its first reading) and ``after[j]`` (its fatigue now), in the
-    order of first readings.
+    order of first readings, and ``excess[j]``: how far above the person's
+    ``tolerance`` (per person) that is, in tolerances, between 0 and 1.
 
     One pass over the readings, where sorting them into pairs would take
     ``log k`` passes: while the pass runs, a pair already met is marked by a
@@ -76,6 +77,7 @@ def add_fatigue(person, brand, added, at, follows, hidden, fatigue, fatigue_at, 
             prefetch(hidden, ahead)
             prefetch(fatigue_at, ahead)
             prefetch(fatigue, ahead)
+            prefetch(tolerance, ahead)
         p, b = person[i], brand[i]
         if not follows[p, b] or hidden[p, b]:      # not a follower, or does not see the brand
             continue
@@ -93,6 +95,7 @@ def add_fatigue(person, brand, added, at, follows, hidden, fatigue, fatigue_at, 
         after[j] += fatigue[p, b] * np.exp2(-elapsed / half_life_hours)
         fatigue[p, b] = after[j]
         fatigue_at[p, b] = at[i]
+        excess[j] = min(max((after[j] - tolerance[p]) / tolerance[p], 0.0), 1.0)
     return pairs
 
 
@@ -162,7 +165,7 @@ class Followers:
 
     def __init__(self, population: int, brands: int, rules: Fatigue, tolerance: np.ndarray) -> None:
         self.rules = rules
-        self.tolerance = tolerance
+        self.tolerance = np.asarray(tolerance, dtype=float)
         self._follows = np.zeros((population, brands), dtype=bool)
         self._unfollowed = np.zeros_like(self._follows)
         self._hidden = np.zeros_like(self._follows)
@@ -246,16 +249,14 @@ class Followers:
         """
         first = np.empty(person.size, dtype=np.int64)
         after = np.empty(person.size)
+        excess = np.empty(person.size)
         pairs = add_fatigue(np.asarray(person, dtype=np.int32), np.asarray(brand, dtype=np.int64),
                             np.asarray(added, dtype=float), np.asarray(at, dtype=float), self._follows, self._hidden,
-                            self.fatigue, self.fatigue_at, float(self.rules.half_life_hours), first, after)
+                            self.fatigue, self.fatigue_at, float(self.rules.half_life_hours), self.tolerance,
+                            first, after, excess)
         if pairs == 0:
             return Tiring.nobody()
-        first, after = first[:pairs], after[:pairs]
-        person, brand = person[first], brand[first]
-
-        tolerance = self.tolerance[person]
-        excess = np.clip((after - tolerance) / tolerance, 0.0, 1.0)
+        person, brand, excess = person[first[:pairs]], brand[first[:pairs]], excess[:pairs]
         draw = rng.random((2, pairs))
         acts = draw[0] < self.rules.act_probability * excess
         hides = acts & (draw[1] < self.rules.hide_share)

@@ -140,7 +140,10 @@ def attended_pull(person, post, on_topic, age_hours, motives, appeal, off_topic,
 def mark_reached(person, reached):
     """Mark readers as ``reached`` (per person); returns how many were not before, each counted once."""
     newly = 0
-    for p in person:
+    for i in range(person.size):
+        if i + LOOKAHEAD < person.size:        # (asked of memory ahead: :mod:`sim.prefetch`)
+            prefetch(reached, person[i + LOOKAHEAD])
+        p = person[i]
         if not reached[p]:
             reached[p] = True
             newly += 1

@@ -158,7 +158,10 @@ def _claim(people, booked):
     """Those of ``people`` not booked yet, in their order; they are booked from now on."""
     claimed = np.empty(people.size, dtype=np.int64)
     count = 0
-    for person in people:                 # without a branch: about half are booked, unpredictably
+    for i in range(people.size):          # without a branch: about half are booked, unpredictably
+        if i + LOOKAHEAD < people.size:   # (asked of memory ahead: :mod:`sim.prefetch`)
+            prefetch(booked, people[i + LOOKAHEAD])
+        person = people[i]
         claimed[count] = person
         count += not booked[person]
         booked[person] = True
