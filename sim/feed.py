@@ -72,24 +72,31 @@ class SessionTimes:
 
 
 class ReadingHabits:
-    """The people as their sessions read them: one row of four numbers per person, so that a
-    session fetches its reader's in one memory access (at 10^6 people each separate array
-    costs a cache miss per reader).
+    """The people as their sessions read them: one row per person, so that a session fetches its
+    reader's numbers in one memory access (at 10^6 people each separate array costs a cache miss
+    per reader: keeping affinity here made a 14-day run at 10^6 people 5-9% faster).
 
     Columns: :data:`HOURS_BETWEEN`, the person's mean hours awake between
     sessions (``awake_hours`` a day over their ``sessions_per_day``);
     :data:`BACKGROUND_RATE`, background items per hour; :data:`SPAN`, items
     a session reads (``attention_span``); :data:`SESSION_AT`, their latest
-    session (hours since the start), written by every session.
+    session (hours since the start), written by every session; from
+    :data:`AFFINITY` on, one per brand, the person's ``affinity`` with the
+    brand (fixed for the run), which scores the brand's own posts in their
+    feed (:class:`PageScores`). A row is padded to whole 64-byte cache
+    lines and starts on one (:func:`_whole_cache_lines`).
     """
 
     def __init__(self, sessions_per_day: np.ndarray, attention_span: np.ndarray, background_rate: np.ndarray,
-                 awake_hours: float) -> None:
+                 awake_hours: float, affinity: np.ndarray) -> None:
         span = np.asarray(attention_span, dtype=np.int64)
-        self.table = np.zeros((span.size, 4))
+        affinity = np.asarray(affinity).reshape(span.size, -1)
+        self.brands = affinity.shape[1]
+        self.table = _whole_cache_lines(span.size, AFFINITY + self.brands)
         self.table[:, HOURS_BETWEEN] = awake_hours / np.asarray(sessions_per_day, dtype=np.float64)
         self.table[:, BACKGROUND_RATE] = background_rate
         self.table[:, SPAN] = span
+        self.table[:, AFFINITY:AFFINITY + self.brands] = affinity      # (float32 to float64: exact)
         self.chance_tables = _chance_tables(distinct(span))        # made once for the run's spans
 
     @property
@@ -97,27 +104,45 @@ class ReadingHabits:
         """Each person's latest session (hours since the start; a view, written by the sessions)."""
         return self.table[:, SESSION_AT]
 
+    @property
+    def affinity(self) -> np.ndarray:
+        """Each person's affinity with each brand ((people, brands), a view)."""
+        return self.table[:, AFFINITY:AFFINITY + self.brands]
+
     def __len__(self) -> int:
         return self.table.shape[0]
 
 
-HOURS_BETWEEN, BACKGROUND_RATE, SPAN, SESSION_AT = range(4)
-"""The columns of :attr:`ReadingHabits.table`."""
+HOURS_BETWEEN, BACKGROUND_RATE, SPAN, SESSION_AT, AFFINITY = range(5)
+"""The columns of :attr:`ReadingHabits.table` (:data:`AFFINITY`: the first of one per brand)."""
+
+CACHE_LINE = 64
+"""Bytes the processor fetches from memory at once."""
+
+
+def _whole_cache_lines(rows: int, columns: int) -> np.ndarray:
+    """A zeroed float64 table of ``rows`` rows of at least ``columns`` numbers, each row padded to
+    whole cache lines and starting on one: a row costs one fetch per line, never a line more."""
+    per_line = CACHE_LINE // 8
+    width = -(-columns // per_line) * per_line
+    block = np.zeros(rows * width + per_line)
+    skip = (-block.ctypes.data % CACHE_LINE) // 8
+    return block[skip:skip + rows * width].reshape(rows, width)
 
 
 @dataclass(frozen=True)
 class PageScores:
     """What a feed item's ranking score comes from, relative to an average background item.
 
-    A page's post scores the reader's ``affinity`` (per person and brand)
-    with its brand, a friend's share ``friend_priority``; both times the
-    post's ``lift`` (per post: its engagement so far, weighted). A page's
-    post does not show to a reader who ``hidden`` its brand.
+    A page's post scores the reader's affinity with its brand
+    (:attr:`ReadingHabits.affinity`), a friend's share ``friend_priority``;
+    both times the post's ``lift`` (per post: its engagement so far,
+    weighted). A page's post does not show to a reader who ``hidden`` its
+    brand (per person and brand).
     """
 
     post_brand: np.ndarray
     lift: np.ndarray
-    affinity: np.ndarray
     hidden: np.ndarray
     friend_priority: float
 
@@ -348,7 +373,7 @@ class Feed:
         another; :meth:`OpenSessions.read` then makes the same draws.
         """
         readers = np.asarray(readers, dtype=np.int64)
-        if readers.size and readers.max() >= min(len(habits), pages.affinity.shape[0], pages.hidden.shape[0]):
+        if readers.size and readers.max() >= min(len(habits), pages.hidden.shape[0]):
             raise ValueError("a reader beyond the people the session arrays hold")
         self._grow_people(len(habits))
         slots = np.array(self._slot_order, dtype=np.int64)
@@ -365,7 +390,7 @@ class Feed:
             self._head, self._tail, columns["next"], columns["person"], columns["post"], columns["source"],
             columns["arrival"], columns["alive"], self._base, self._pending, slots, self._slot_post,
             self._slot_source, self._slot_arrival,
-            pages.post_brand, pages.lift, pages.affinity, pages.hidden, float(pages.friend_priority),
+            pages.post_brand, pages.lift, pages.hidden, float(pages.friend_priority),
             table_of, chance_tables, sizes, float(start), float(end), float(background.at_night),
             ranking.kind == "chronological", ranking.time_scale, _EXP1, _EXP1_SLOPE,
             shown["person"], shown["post"], shown["source"], shown["arrival"], shown["reader"], shown["expected"],
@@ -907,14 +932,14 @@ def _read_ranked(n, single, chance, draw, nested, arrived, reader, span):
 @numba.njit("UniTuple(int64, 4)(int64[:], float64[:], float64[:], float64, float64, float64[:, :], "
             "int64[:], int64[:], int64[:], int32[:], int32[:], int32[:], float64[:], boolean[:], int64, uint64[:], "
             "int64[:], int32[:], int32[:], float64[:], "
-            "int16[:], float64[:], float32[:, :], Array(boolean, 2, 'A', readonly=True), float64, "
+            "int16[:], float64[:], Array(boolean, 2, 'A', readonly=True), float64, "
             "int64[:], float64[:, :], int64[:], float64, float64, float64, boolean, float64, float64[:], float64[:], "
             "int32[:], int32[:], int32[:], float64[:], int64[:], float64[:], float64[:], int64[:], int64[:], "
             "float64[:], int64[:], int64[:], boolean[:], int64[:])", cache=True)
 def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
                    head, tail, nxt, item_person, item_post, item_source, item_arrival, alive, base, pending,
                    slot_order, slot_post, slot_source, slot_arrival,
-                   post_brand, lift, affinity, hidden, friend_priority,
+                   post_brand, lift, hidden, friend_priority,
                    table_of, chance_tables, sizes, start, end, at_night, chronological, tau, exp1, slope,
                    person, post, source, arrival, reader, expected, chance, single, nested, steps,
                    singles, taken_from_slot, waiting, span):
@@ -928,7 +953,7 @@ def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
        before it (``habits``, per person: :class:`ReadingHabits`; the session is written there);
     2. the reader's items that arrived by then are taken out of the feed by :func:`_take`, which
        also writes ``waiting[j]``: whether the reader still has an item waiting;
-    3. each scores the reader's affinity with the brand (a page's post) or ``friend_priority`` (a
+    3. each scores the reader's affinity with the brand (``habits``: a page's post) or ``friend_priority`` (a
        friend's share), times the post's ``lift``; a page's post of a brand the reader hid is
        dropped, never shown;
     4. each shown item's expected background above it and its chance of being read alone
@@ -946,20 +971,19 @@ def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
     everything per reader waits on them one at a time: about 1.4x slower at 10^6 people).
     """
     n = readers.size
-    brands = affinity.shape[1]
+    brands = hidden.shape[1]
     at = np.empty(n)                  # per reader: their session, and the previous, in background hours
     now = np.empty(n)
     before = np.empty(n)
     reader_rate = np.empty(n)
     reader_table = np.empty(n, dtype=np.int64)
-    reader_affinity = np.empty((n, brands), dtype=np.float32)
+    reader_affinity = np.empty((n, brands))
     reader_hidden = np.empty((n, brands), dtype=np.bool_)
     for j in range(n):                # 1. the sessions, as _place_sessions, and the readers' values
         p = readers[j]
         if j + LOOKAHEAD < n:         # (asked of memory ahead: :mod:`sim.prefetch`)
             ahead = readers[j + LOOKAHEAD]
             prefetch(habits, ahead)
-            prefetch(affinity, ahead)
             prefetch(hidden, ahead)
         at[j] = opens + uniform[j] * open_hours
         since = at[j] - exponential[j] * habits[p, HOURS_BETWEEN]
@@ -970,7 +994,7 @@ def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
         span[j] = int(habits[p, SPAN])
         reader_table[j] = table_of[span[j]]
         for b in range(brands):
-            reader_affinity[j, b] = affinity[p, b]
+            reader_affinity[j, b] = habits[p, AFFINITY + b]
             reader_hidden[j, b] = hidden[p, b]
     taken_items, taken = _take(head, tail, nxt, item_person, item_post, item_source, item_arrival, alive, base,
                                pending, slot_order, slot_post, slot_source, slot_arrival, readers, at,

@@ -271,7 +271,7 @@ class SharingModel(mesa.Model):
         self.log = EventLog()
         self.counts = TickCounts()
         self.habits = ReadingHabits(self.sessions_per_day, self.attention_span, self.background_rate,
-                                    float(end - start))
+                                    float(end - start), self.affinity)
         self._session_at = self.habits.session_at          # per person, their latest session (hours)
 
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -513,11 +513,11 @@ class SharingModel(mesa.Model):
 
     def _page_scores(self) -> PageScores:
         """What feed items score now (:class:`sim.feed.PageScores`): the reader's affinity with the
-        brand for a page's post, ``friend_share_priority`` for a friend's share; both times (1 + the
-        post's interactions so far) to the power ``feed.engagement_weight``."""
+        brand for a page's post (kept with their reading habits), ``friend_share_priority`` for a
+        friend's share; both times (1 + the post's interactions so far) to the power
+        ``feed.engagement_weight``."""
         lift = (1.0 + self.posts.engagement) ** self.scenario.feed.engagement_weight   # per post
-        return PageScores(self.posts.brand, lift, self.affinity, self.followers.hidden,
-                          self.scenario.population.friend_share_priority)
+        return PageScores(self.posts.brand, lift, self.followers.hidden, self.scenario.population.friend_share_priority)
 
     def _forget_finished_posts(self) -> None:
         """Free the marks of who read a post once no feed holds it and it is too old to come back.

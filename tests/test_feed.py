@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.feed import Background, Items, Ranking, background_above, read_session
+from sim.feed import Background, Items, Ranking, ReadingHabits, background_above, read_session
 
 CHRONOLOGICAL = Ranking("chronological")
 ENGAGEMENT = Ranking("engagement", score_half_life_hours=0.5)
@@ -116,3 +116,15 @@ def test_an_item_buried_anyway_does_not_change_what_is_read_above_it():
     shares = read(items(person, arrival), 1.0, span=20, rate=30.0, seed=6).reshape(n, 2).mean(axis=0)
     assert shares[1] == 0.0
     assert shares[0] == pytest.approx(special.pdtr(19, 15.0), abs=0.008)
+
+
+@pytest.mark.parametrize("brands", [1, 4, 5])
+def test_reading_habits_keep_each_person_in_whole_cache_lines_with_their_affinity(brands):
+    rng = np.random.default_rng(brands)
+    affinity = rng.lognormal(0.0, 1.0, (1000, brands)).astype(np.float32)
+    habits = ReadingHabits(rng.uniform(1, 9, 1000), np.full(1000, 3), rng.random(1000), 16.0, affinity)
+    table = habits.table
+    assert table.ctypes.data % 64 == 0 and table.strides[0] == table.shape[1] * 8     # every row starts a line,
+    assert table.shape[1] % 8 == 0 and table.shape[1] >= 4 + brands                 # and fills whole lines
+    np.testing.assert_array_equal(habits.affinity, affinity)                 # float32 to float64: exact
+    assert not np.shares_memory(habits.affinity, affinity)

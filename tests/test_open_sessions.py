@@ -19,7 +19,7 @@ from sim.feed import (Background, Feed, PageScores, Ranking, ReadingHabits, Sess
 PEOPLE, BRANDS, AWAKE_HOURS = 50, 2, 16.0
 
 
-def separate_pieces(feed, readers, times, sessions_per_day, span, rate, pages, background, ranking, rng):
+def separate_pieces(feed, readers, times, sessions_per_day, span, rate, affinity, pages, background, ranking, rng):
     """The session step as separate pieces: (items shown, read mask, waiting per reader, session times,
     items hidden, each shown item's chance of being read alone)."""
     at = times.opens + times.uniform * times.open_hours
@@ -28,7 +28,7 @@ def separate_pieces(feed, readers, times, sessions_per_day, span, rate, pages, b
     waiting = feed.has_waiting(readers)
     brand = pages.post_brand[shown.post]
     page = shown.source == BRAND
-    score = np.where(page, pages.affinity[shown.person, brand] * pages.lift[shown.post],
+    score = np.where(page, affinity[shown.person, brand] * pages.lift[shown.post],
                      pages.friend_priority * pages.lift[shown.post])
     visible = ~(page & pages.hidden[shown.person, brand])
     shown, score = shown.subset(visible), score[visible]
@@ -51,7 +51,7 @@ def test_one_pass_sessions_read_what_the_separate_pieces_read(seed, kind):
     rate = rng.uniform(0.0, 30.0, PEOPLE)
     affinity = rng.lognormal(0.0, 1.0, (PEOPLE, BRANDS)).astype(np.float32)
     hidden = rng.random((PEOPLE, BRANDS)) < 0.3
-    habits = ReadingHabits(sessions_per_day, span, rate, AWAKE_HOURS)
+    habits = ReadingHabits(sessions_per_day, span, rate, AWAKE_HOURS, affinity)
     background = Background(rate.mean(), (7.0, 23.0), 0.3)
     ranking = Ranking(kind, 0.5)
     pieces, fused = Feed(PEOPLE), Feed(PEOPLE)
@@ -72,12 +72,13 @@ def test_one_pass_sessions_read_what_the_separate_pieces_read(seed, kind):
                 arrival, source = start + rng.random(person.size), rng.integers(PEOPLE, size=person.size)
             for feed in (pieces, fused):
                 feed.deliver(person, post, source, arrival)
-        pages = PageScores(post_brand, (1.0 + engagement) ** 0.7, affinity, hidden, 1.5)
+        pages = PageScores(post_brand, (1.0 + engagement) ** 0.7, hidden, 1.5)
         readers = np.sort(rng.choice(PEOPLE, size=rng.integers(0, PEOPLE + 1), replace=False))
         times = SessionTimes(start, 1.0, rng.random(readers.size), rng.standard_exponential(readers.size))
 
-        shown, read, waiting, at, hidden_now, chance = separate_pieces(pieces, readers, times, sessions_per_day, span, rate, pages,
-                                                   background, ranking, pieces_rng)
+        shown, read, waiting, at, hidden_now, chance = separate_pieces(pieces, readers, times, sessions_per_day, span,
+                                                                       rate, affinity, pages, background, ranking,
+                                                                       pieces_rng)
         opened = fused.open_sessions(readers, times, habits, pages, background, ranking)
         fused_read = opened.read(fused_rng)
 
@@ -105,8 +106,8 @@ def test_one_pass_sessions_read_what_the_separate_pieces_read(seed, kind):
 
 
 def test_one_pass_sessions_refuse_a_reader_beyond_the_arrays():
-    habits = ReadingHabits(np.ones(3), np.ones(3, np.int64), np.ones(3), 16.0)
-    pages = PageScores(np.zeros(1, np.int16), np.ones(1), np.ones((3, 1), np.float32), np.zeros((3, 1), bool), 1.0)
+    habits = ReadingHabits(np.ones(3), np.ones(3, np.int64), np.ones(3), 16.0, np.ones((3, 1), np.float32))
+    pages = PageScores(np.zeros(1, np.int16), np.ones(1), np.zeros((3, 1), bool), 1.0)
     with pytest.raises(ValueError, match="beyond"):
         Feed(3).open_sessions(np.array([0, 3]), SessionTimes(0.0, 1.0, np.zeros(2), np.zeros(2)), habits, pages,
                               Background(1.0), Ranking())
