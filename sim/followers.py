@@ -61,7 +61,7 @@ def add_fatigue(person, brand, added, at, follows, hidden, fatigue, fatigue_at, 
     pair's ``fatigue_at``. Pair ``j`` is written to ``first[j]`` (the
     position of its first reading) and ``after[j]`` (its fatigue now), in the
     order of first readings, and ``excess[j]``: how far above the person's
-    ``tolerance`` (per person) that is, in tolerances, between 0 and 1.
+    tolerance (``tolerance``, per reading) that is, in tolerances, between 0 and 1.
 
     One pass over the readings, where sorting them into pairs would take
     ``log k`` passes: while the pass runs, a pair already met is marked by a
@@ -77,7 +77,6 @@ def add_fatigue(person, brand, added, at, follows, hidden, fatigue, fatigue_at, 
             prefetch(hidden, ahead)
             prefetch(fatigue_at, ahead)
             prefetch(fatigue, ahead)
-            prefetch(tolerance, ahead)
         p, b = person[i], brand[i]
         if not follows[p, b] or hidden[p, b]:      # not a follower, or does not see the brand
             continue
@@ -95,7 +94,7 @@ def add_fatigue(person, brand, added, at, follows, hidden, fatigue, fatigue_at, 
         after[j] += fatigue[p, b] * np.exp2(-elapsed / half_life_hours)
         fatigue[p, b] = after[j]
         fatigue_at[p, b] = at[i]
-        excess[j] = min(max((after[j] - tolerance[p]) / tolerance[p], 0.0), 1.0)
+        excess[j] = min(max((after[j] - tolerance[i]) / tolerance[i], 0.0), 1.0)
     return pairs
 
 
@@ -160,12 +159,10 @@ class Followers:
         population: number of people.
         brands: number of brands.
         rules: the scenario's ``fatigue`` section.
-        tolerance: each person's fatigue tolerance (their type's), per person.
     """
 
-    def __init__(self, population: int, brands: int, rules: Fatigue, tolerance: np.ndarray) -> None:
+    def __init__(self, population: int, brands: int, rules: Fatigue) -> None:
         self.rules = rules
-        self.tolerance = np.asarray(tolerance, dtype=float)
         self._follows = np.zeros((population, brands), dtype=bool)
         self._unfollowed = np.zeros_like(self._follows)
         self._hidden = np.zeros_like(self._follows)
@@ -236,23 +233,25 @@ class Followers:
         elapsed = np.maximum(at - self.fatigue_at[person, brand], 0.0)
         return self.fatigue[person, brand] * np.exp2(-elapsed / self.rules.half_life_hours)
 
-    def tire(self, person: np.ndarray, brand: np.ndarray, added: np.ndarray, at: np.ndarray,
+    def tire(self, person: np.ndarray, brand: np.ndarray, added: np.ndarray, at: np.ndarray, tolerance: np.ndarray,
              rng: np.random.Generator) -> Tiring:
         """Add the fatigue of readings (one row per reading) and let tired followers act.
 
         Readings by non-followers, or of a hidden brand, are ignored.
         Readings of one person and brand add up (:func:`add_fatigue`); ``at``
-        is each reading's time in hours since the start. Each follower then above their tolerance acts with
-        chance ``act_probability`` times how far above it they are (1 at
-        twice the tolerance): they hide the brand (``hide_share`` of them) or
-        unfollow it.
+        is each reading's time in hours since the start, ``tolerance`` its
+        reader's fatigue tolerance (their type's: the model knows the types).
+        Each follower then above their tolerance acts with chance
+        ``act_probability`` times how far above it they are (1 at twice the
+        tolerance): they hide the brand (``hide_share`` of them) or unfollow it.
         """
         first = np.empty(person.size, dtype=np.int64)
         after = np.empty(person.size)
         excess = np.empty(person.size)
         pairs = add_fatigue(np.asarray(person, dtype=np.int32), np.asarray(brand, dtype=np.int64),
                             np.asarray(added, dtype=float), np.asarray(at, dtype=float), self._follows, self._hidden,
-                            self.fatigue, self.fatigue_at, float(self.rules.half_life_hours), self.tolerance,
+                            self.fatigue, self.fatigue_at, float(self.rules.half_life_hours),
+                            np.asarray(tolerance, dtype=float),
                             first, after, excess)
         if pairs == 0:
             return Tiring.nobody()

@@ -321,8 +321,7 @@ class SharingModel(mesa.Model):
     def _make_brands(self, source: str) -> None:
         """Give each brand its initial followers, seeds and planned posts (their agents come later)."""
         brands, n = self.scenario.brands, self.population
-        tolerance = self.table.fatigue_tolerance[self.motivation]
-        self.followers = Followers(n, len(brands), self.scenario.fatigue, tolerance)
+        self.followers = Followers(n, len(brands), self.scenario.fatigue)
         feed = self.scenario.feed          # log-normal affinity with each page, mean page_affinity
         self.affinity = (feed.page_affinity * np.exp(feed.affinity_spread * self.rng.standard_normal((n, len(brands)))
                                                      - feed.affinity_spread ** 2 / 2)).astype(np.float32)
@@ -662,7 +661,8 @@ class SharingModel(mesa.Model):
             self.scenario.fatigue, promotional=self.posts.promotional[own.post], off_topic=~readers.on_topic,
             offended=self.table.offended_by_provocative[readers.motivation],
             provocative=self.posts.qualities[own.post, QUALITIES.index("provocative")])
-        tiring = self.followers.tire(own.person, brand, added, readers.session_at, self.rng)
+        tiring = self.followers.tire(own.person, brand, added, readers.session_at,
+                                     self.table.fatigue_tolerance[readers.motivation], self.rng)
         self.log.record(self.tick, EventKind.BLIND, NO_POST, tiring.hid_brand, tiring.hid_person, BRAND)
         self.counts.blind = tiring.hid_person.size
         if tiring.left_person.size:

@@ -239,7 +239,7 @@ def test_the_compiled_share_chance_is_the_sum_over_motives_of_pull_times_chance_
 @pytest.mark.parametrize("people", [0, 1, 7, 1000])
 def test_a_brands_audience_is_its_followers_who_did_not_hide_it_and_the_people_it_seeded(people):
     rng = np.random.default_rng(people)
-    followers = Followers(people, 2, small_scenario().fatigue, tolerance=np.ones(people))
+    followers = Followers(people, 2, small_scenario().fatigue)
     follows, hidden = rng.random((people, 2)) < 0.3, rng.random((people, 2)) < 0.2
     for brand in range(2):
         followers.follow(np.flatnonzero(follows[:, brand]), brand)
@@ -258,7 +258,7 @@ def test_a_brands_audience_and_the_follower_count_follow_every_change():
     order, the audience is still what the arrays say, and so is the count."""
     rng = np.random.default_rng(7)
     people = 500
-    followers = Followers(people, 2, small_scenario().fatigue, tolerance=np.ones(people))
+    followers = Followers(people, 2, small_scenario().fatigue)
     subscribed = rng.random((people, 2)) < 0.05
     for b in range(2):
         followers.subscribe(np.flatnonzero(subscribed[:, b]), b)
@@ -282,7 +282,7 @@ def test_a_brands_audience_and_the_follower_count_follow_every_change():
 
 
 def test_who_follows_and_who_hid_change_only_through_the_methods():
-    followers = Followers(3, 1, small_scenario().fatigue, tolerance=np.ones(3))
+    followers = Followers(3, 1, small_scenario().fatigue)
     for array in (followers.follows, followers.hidden, followers.unfollowed):
         with pytest.raises(ValueError, match="read-only"):
             array[0, 0] = True
@@ -290,7 +290,7 @@ def test_who_follows_and_who_hid_change_only_through_the_methods():
 
 def test_fatigue_adds_up_per_follower_and_brand_decayed_to_the_first_reading():
     rules = small_scenario().fatigue
-    followers = Followers(4, 2, rules, tolerance=np.full(4, 1e9))     # nobody acts
+    followers = Followers(4, 2, rules)
     followers.follow([0, 1, 2], 0)
     followers.follow(0, 1)
     followers.hide(np.array([2]), np.array([0]))                      # hid brand 0: its posts count for nothing
@@ -299,7 +299,7 @@ def test_fatigue_adds_up_per_follower_and_brand_decayed_to_the_first_reading():
     brand = np.array([0, 0, 0, 0, 1, 0])
     added = np.array([0.5, 0.25, 9.0, 9.0, 0.75, 0.125])
     at = np.array([30.0, 10.0 + rules.half_life_hours, 31.0, 32.0, 33.0, 99.0])
-    followers.tire(person, brand, added, at, np.random.default_rng(0))
+    followers.tire(person, brand, added, at, np.full(person.size, 1e9), np.random.default_rng(0))   # nobody acts
     expected = np.zeros((4, 2))
     expected[1, 0] = 0.5
     expected[0, 0] = 0.5 + 0.25 + 0.125         # halved once by the first reading's hour, then both readings
