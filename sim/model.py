@@ -525,7 +525,8 @@ class SharingModel(mesa.Model):
         ever published; with it, a long run stays flat but for its event log.
         """
         horizon = self.tick * self.tick_hours - FEED_MEMORY_HOURS
-        old = [post for post in self.seen if (self.posts.tick[post] - 1) * self.tick_hours < horizon]
+        published = self.posts.tick
+        old = [post for post in self.seen if (published[post] - 1) * self.tick_hours < horizon]
         if old:
             waiting = self.feed.posts_waiting()
             for post in old:
