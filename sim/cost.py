@@ -21,7 +21,8 @@ the report's fixed needs (measured: a 10,000-person run peaks at about 383 MB)."
 BYTES_PER_PERSON = 170
 """Memory per person: the model's arrays (motives, activity, competition, reading marks, the feed's
 word of waiting broadcasts ...) and the outputs' per-person tables (measured with the ties below,
-2-day runs: 10^5 people peak at 441 MB, 10^6 at 718 MB, 10^7 at 3.6 GB). A run makes no Mesa agents;
+2-day runs: 10^5 people peak at 441 MB, 10^6 at 718 MB, 10^7 at 4.3 GB, reading habits in rows of
+whole cache lines included). A run makes no Mesa agents;
 something that asks for them (the demo, ``model.agents``) adds about 450 B a person (docs/mesa-notes.md)."""
 BYTES_PER_PERSON_TOPIC = 9
 """Memory per person and topic while interests are drawn (a float and a flag)."""
@@ -30,7 +31,7 @@ BYTES_PER_GENERATED_TIE = 400
 BYTES_PER_GROWN_TIE = 45
 """Memory per tie when sim.network grows a large graph with NumPy (both directions in CSR, close and
 professional flags, and the growth's and tie marking's temporary arrays, one at a time; with
-BYTES_PER_PERSON, 10^7 people for 2 days peak at 3.6 GB: benchmarks/results/scale_10000000.json)."""
+BYTES_PER_PERSON, 10^7 people for 2 days peak at 4.3 GB: benchmarks/results/scale_10000000.json)."""
 BYTES_PER_FILE_BYTE = 12
 """Memory per byte of an edge-list file while it is read (about 8 bytes a line)."""
 BYTES_PER_PERSON_BRAND = 22
