@@ -147,6 +147,14 @@ def pairs(row: dict) -> str:
     return f", medians of {count} interleaved pairs" if count else ""
 
 
+def spread(now: dict, before: dict) -> str:
+    """'; pair by pair, 2.8x to 3.4x': the range of each interleaved pair's per-item ratio (before over now)."""
+    if not now.get("runs") or len(now["runs"]) != len(before.get("runs", [])):
+        return ""
+    ratios = [b["ns_per_delivered"] / n["ns_per_delivered"] for n, b in zip(now["runs"], before["runs"])]
+    return f"; pair by pair, {min(ratios):.1f}x to {max(ratios):.1f}x"
+
+
 def scale(folder: Path) -> str:
     """scale.py's before/after ratios at 10^6 people, and its 10^7 run."""
     now, before = results("scale_1000000.json", folder), results("scale_1000000_before.json", folder)
@@ -161,7 +169,7 @@ def scale(folder: Path) -> str:
                 f"(graph {change(before['graph_seconds'], now['graph_seconds'])}; Person agents "
                 f"{before['agents_seconds']:.1f} s before, {now['agents_seconds']:.1f} s now: made only when asked for), per delivered feed item "
                 f"{change(before['ns_per_delivered'], now['ns_per_delivered'])} ({before['ns_per_delivered']:.0f} ns "
-                f"to {now['ns_per_delivered']:.0f} ns), peak memory {memory(before['peak_rss_mb'])} to "
+                f"to {now['ns_per_delivered']:.0f} ns{spread(now, before)}), peak memory {memory(before['peak_rss_mb'])} to "
                 f"{memory(now['peak_rss_mb'])}.\n")
     long_now, long_before = (results("scale_1000000_14days.json", folder),
                              results("scale_1000000_14days_before.json", folder))
@@ -172,7 +180,8 @@ def scale(folder: Path) -> str:
         text += (f"Over {long_now['days']:g} days (the issue's run: {long_now['delivered'] / 1e6:.1f} M feed items "
                  f"delivered{pairs(long_now)}), per delivered feed item {change(long_before['ns_per_delivered'], long_now['ns_per_delivered'])} "
                  f"({long_before['ns_per_delivered']:.0f} ns to {long_now['ns_per_delivered']:.0f} ns; in CPU time "
-                 f"{long_before['ns_cpu_per_delivered']:.0f} ns to {long_now['ns_cpu_per_delivered']:.0f} ns); writing the "
+                 f"{long_before['ns_cpu_per_delivered']:.0f} ns to {long_now['ns_cpu_per_delivered']:.0f} ns"
+                 f"{spread(long_now, long_before)}); writing the "
                  f"run folder {long_now['outputs_over_setup']:.2g}x the set-up (it was {long_before['outputs_over_setup']:.2g}x).\n")
     if None not in (now, before, long_now, long_before):
         text += targets(now, before, long_now, long_before)
