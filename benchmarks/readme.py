@@ -155,6 +155,16 @@ def spread(now: dict, before: dict) -> str:
     return f"; pair by pair, {min(ratios):.1f}x to {max(ratios):.1f}x"
 
 
+def on_machine(row: dict) -> str:
+    """' on AMD EPYC, 2 cores, 29 ns a random access into memory': where a saved figure was taken
+    (scale.py's ``machine``; nothing for a file saved before it was recorded)."""
+    where = row.get("machine")
+    if not where:
+        return ""
+    return (f" on {where['processor']}, {where['cores']} cores, {where['random_access_ns']:.0f} ns a random "
+            f"access into memory")
+
+
 def scale(folder: Path) -> str:
     """scale.py's before/after ratios at 10^6 people, and its 10^7 run."""
     now, before = results("scale_1000000.json", folder), results("scale_1000000_before.json", folder)
@@ -163,7 +173,8 @@ def scale(folder: Path) -> str:
     else:
         setup_share = "; ".join(f"{label} {r['outputs_over_setup']:.2g}x the set-up" for label, r in
                                 (("it was", before), ("now", now)))
-        text = (f"At {now['population']:,} people, against the code before the ten-million-people work{pairs(now)}: "
+        text = (f"At {now['population']:,} people, against the code before the ten-million-people work{pairs(now)}"
+                f"{on_machine(now)}: "
                 f"writing the run folder {change(before['outputs_seconds'], now['outputs_seconds'])} ({setup_share}), "
                 f"set-up {change(before['setup_seconds'], now['setup_seconds'])} "
                 f"(graph {change(before['graph_seconds'], now['graph_seconds'])}; Person agents "
@@ -178,7 +189,7 @@ def scale(folder: Path) -> str:
                         "`--tree CHECKOUT`")
     else:
         text += (f"Over {long_now['days']:g} days (the issue's run: {long_now['delivered'] / 1e6:.1f} M feed items "
-                 f"delivered{pairs(long_now)}), per delivered feed item {change(long_before['ns_per_delivered'], long_now['ns_per_delivered'])} "
+                 f"delivered{pairs(long_now)}{on_machine(long_now)}), per delivered feed item {change(long_before['ns_per_delivered'], long_now['ns_per_delivered'])} "
                  f"({long_before['ns_per_delivered']:.0f} ns to {long_now['ns_per_delivered']:.0f} ns; in CPU time "
                  f"{long_before['ns_cpu_per_delivered']:.0f} ns to {long_now['ns_cpu_per_delivered']:.0f} ns"
                  f"{spread(long_now, long_before)}); writing the "

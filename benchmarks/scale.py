@@ -24,8 +24,10 @@ ticks and the run's tables for the outputs: ``simulate`` less the set-up), every
 part of writing the run folder (event log, network.npz, metrics, report,
 follower distances, checksums), the feed items delivered, nanoseconds per
 delivered item (wall clock, and CPU time of the process), the peak RSS (VmHWM) and, when the tree has one, the cost
-estimate of the peak (``sim.cost.memory_needed``). The machine is shared: compare
-ratios between trees measured in the same session, not absolute seconds.
+estimate of the peak (``sim.cost.memory_needed``) and the machine (:func:`machine`: its
+processor and how fast its memory answers a random access). The machine is shared: compare
+ratios between trees measured in the same session, not absolute seconds, and not ratios
+taken on different machines.
 """
 
 from __future__ import annotations
@@ -156,6 +158,38 @@ def measure(size: int, days: float, tree: Path = ROOT) -> dict:
             "estimated_peak_mb": estimate}
 
 
+def machine() -> dict:
+    """The machine a saved figure comes from: its processor, its cores, and how long one random
+    access into memory far larger than the caches takes (ns per element of a NumPy scatter-add of
+    10^7 random indices into 80 MB, median of 3).
+
+    Per-item figures follow that last number: the model's loops visit scattered people, while the
+    code before the ten-million-people work spent more of its time in the interpreter, so the
+    before/after ratio is larger on a machine whose memory answers faster. Compare ratios taken
+    on one machine, and say which.
+    """
+    import os
+    import platform
+    import statistics
+
+    import numpy as np
+
+    model = platform.processor() or platform.machine()
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    where = np.random.default_rng(0).integers(0, 10**7, 10**7)
+    counts = np.zeros(10**7)
+    spent = []
+    for _ in range(3):
+        start = time.perf_counter()
+        counts[where] += 1.0
+        spent.append(time.perf_counter() - start)
+    return {"processor": model, "cores": os.cpu_count(),
+            "random_access_ns": round(1e9 * statistics.median(spent) / where.size, 1)}
+
+
 def tree_label(tree: Path) -> str:
     """The timed code, named by its commit (a saved file names no folder of the machine that made it)."""
     import subprocess
@@ -215,6 +249,7 @@ def main() -> None:
     days = "" if args.days == 2 else f"_{args.days:g}days"
     if args.against is not None:
         now, before = interleaved(args.size, args.days, args.against, args.pairs)
+        now["machine"] = before["machine"] = machine()
         print(json.dumps({"now": now, "before": before}))
         if args.save:
             for suffix, row in (("", now), ("_before", before)):
@@ -225,6 +260,7 @@ def main() -> None:
     row = measure(args.size, args.days, args.tree)
     row["tree"] = tree_label(args.tree)
     row["when"] = time.strftime("%Y-%m-%d %H:%M")
+    row["machine"] = machine()
     print(json.dumps(row))
     if args.save:
         before = "" if args.tree.resolve() == ROOT else "_before"

@@ -62,3 +62,24 @@ def test_the_scale_block_quotes_the_saved_ratios(tmp_path):
                    "graph 1x faster", "Person agents 4.0 s before, 1.0 s now", "2x slower (450 ns to 900 ns)", "2.1 GB to 1.2 GB",
                    "Not measured yet: run `python benchmarks/scale.py --size 10000000 --save`"):
         assert figure in text, (figure, text)
+    assert " on " not in text.split(":")[0]          # a file saved before machines were recorded names none
+
+
+def test_the_scale_block_names_the_machine_its_figures_come_from(tmp_path):
+    """Per-item ratios differ between machines (their memory's speed): a saved row's machine is quoted."""
+    where = {"processor": "Some CPU", "cores": 2, "random_access_ns": 28.8}
+    row = {"population": 1_000_000, "days": 14, "delivered": 4.2e6, "setup_seconds": 6.0, "graph_seconds": 2.0,
+           "agents_seconds": 4.0, "run_seconds": 10.0, "outputs_seconds": 3.0, "outputs_over_setup": 0.5,
+           "ns_per_delivered": 900.0, "ns_cpu_per_delivered": 900.0, "peak_rss_mb": 2200.0, "machine": where}
+    for name in ("scale_1000000", "scale_1000000_before", "scale_1000000_14days", "scale_1000000_14days_before"):
+        (tmp_path / f"{name}.json").write_text(json.dumps(row))
+    text = readme.scale(tmp_path)
+    assert text.count("on Some CPU, 2 cores, 29 ns a random access into memory") == 2, text
+
+
+def test_the_machine_probe_times_a_random_access():
+    import scale       # benchmarks/scale.py
+
+    where = scale.machine()
+    assert where["cores"] >= 1 and where["processor"]
+    assert 0.5 < where["random_access_ns"] < 1000      # a memory access, not a cache hit nor a stall of seconds
