@@ -200,7 +200,7 @@ def scale(folder: Path) -> str:
     if big is None:
         return text + missing("`python benchmarks/scale.py --size 10000000 --save`")
     total = big["setup_seconds"] + big["run_seconds"] + big["outputs_seconds"]
-    text += (f"At {big['population']:,} people the same scenario takes {minutes(total)} in all with a peak of "
+    text += (f"At {big['population']:,} people{on_machine(big)}, the same scenario takes {minutes(total)} in all with a peak of "
              f"{memory(big['peak_rss_mb'])}")
     if big.get("estimated_peak_mb"):
         text += (f"; the cost estimate, {memory(big['estimated_peak_mb'])}, is "
