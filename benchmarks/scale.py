@@ -174,11 +174,12 @@ def machine() -> dict:
 
     import numpy as np
 
-    model = platform.processor() or platform.machine()
     try:
-        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+        cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:                                   # not Linux
+        cpuinfo = []
+    names = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
+    model = names[0] if names else platform.processor() or platform.machine()
     where = np.random.default_rng(0).integers(0, 10**7, 10**7)
     counts = np.zeros(10**7)
     spent = []
