@@ -196,9 +196,13 @@ class Feed:
       (``head``/``tail`` per person, ``next`` per item).
 
     A session walks its reader's bits and chain once (compiled loops:
-    :func:`_take`). Single items a session takes or a forget drops are
-    marked gone and their space reclaimed once their delivery is older
-    than anything kept. A session gets its readers' items reader by reader
+    :func:`_take`). A broadcast forgotten before everyone took it leaves
+    its bits set ("stale"): clearing them at once would touch every person
+    of its audience again, a tenth of the population per post. A session
+    ignores and clears its reader's stale bits, and a stale slot is
+    cleared in full only when a new broadcast needs it (no slot is free).
+    Single items a session takes or a forget drops are marked gone and
+    their space reclaimed once their delivery is older than anything kept. A session gets its readers' items reader by reader
     (broadcasts in delivery order, then single items in delivery order);
     the order within a session does not matter to :func:`read_session`,
     which ranks them.
@@ -222,6 +226,7 @@ class Feed:
         self._slot_waiting = np.zeros(BROADCAST_SLOTS, np.int64)
         self._slot_audience: dict[int, np.ndarray] = {}
         self._slot_order: list[int] = []     # slots in use, in delivery order
+        self._stale: dict[int, np.ndarray] = {}    # forgotten broadcasts whose bits may be set: slot -> audience
         self._shown: dict[str, np.ndarray] = {}    # the sessions' working space, grown as needed
 
     def __len__(self) -> int:
@@ -263,8 +268,11 @@ class Feed:
 
     def _broadcast(self, audience: np.ndarray, post: int, source: int, arrival: float) -> None:
         """Keep a post to ``audience`` (distinct, increasing) once, with a bit per person."""
-        used = set(self._slot_order)
-        slot = next(s for s in range(BROADCAST_SLOTS) if s not in used)
+        used = set(self._slot_order) | set(self._stale)
+        slot = next((s for s in range(BROADCAST_SLOTS) if s not in used), None)
+        if slot is None:               # every slot in use or stale: clear the oldest stale one
+            slot = next(iter(self._stale))
+            _unmark(self._pending, self._stale.pop(slot), np.uint64(1) << np.uint64(slot))
         self._slot_post[slot], self._slot_source[slot], self._slot_arrival[slot] = post, source, arrival
         self._slot_waiting[slot] = audience.size
         self._slot_audience[slot] = audience
@@ -323,8 +331,13 @@ class Feed:
         people = np.asarray(people, dtype=np.int64)
         waiting = np.zeros(people.size, dtype=bool)
         known = people < self._head.size
-        waiting[known] = self._pending[people[known]] != 0
+        waiting[known] = self._pending[people[known]] & self._live_bits() != 0
         return waiting
+
+    def _live_bits(self) -> np.uint64:
+        """The bits of a ``pending`` word that mean something waits: the slots in use, and :data:`HAS_SINGLES`."""
+        return np.bitwise_or.reduce(np.left_shift(np.uint64(1), np.array(self._slot_order, dtype=np.uint64)),
+                                    initial=HAS_SINGLES)
 
     def take_session(self, readers: np.ndarray, session_at: np.ndarray) -> Items:
         """Remove and return the items a session shows: those that arrived before it.
@@ -442,7 +455,7 @@ class Feed:
         while self._deliveries and self._deliveries[0][3] == 0:
             self._deliveries.pop(0)
         for slot in [s for s in self._slot_order if self._slot_arrival[s] < time]:
-            _unmark(self._pending, self._slot_audience[slot], np.uint64(1) << np.uint64(slot))
+            self._stale[slot] = self._slot_audience[slot]      # its bits are cleared lazily (see the class)
             self._free(slot)
 
     def posts_waiting(self) -> set[int]:
@@ -518,6 +531,9 @@ def _take(head, tail, nxt, item_person, item_post, item_source, item_arrival, al
     items of the reader's chain (marked gone, their numbers written to ``singles``, and unlinked
     by :func:`_unlink_one`); ``waiting[j]``: whether reader ``j`` still has anything waiting after.
     Returns (items taken, single items taken)."""
+    live = HAS_SINGLES                    # the bits that mean something: slots in use, and single items
+    for slot in slot_order:
+        live |= np.uint64(1) << np.uint64(slot)
     count = 0
     single = 0
     for j in range(readers.size):
@@ -525,7 +541,7 @@ def _take(head, tail, nxt, item_person, item_post, item_source, item_arrival, al
         if j + LOOKAHEAD < readers.size:
             prefetch(pending, readers[j + LOOKAHEAD])
         at = session_at[j]
-        bits = pending[p]
+        bits = pending[p] & live              # (a forgotten broadcast's stale bit is cleared here)
         if bits:
             for slot in slot_order:
                 bit = np.uint64(1) << np.uint64(slot)

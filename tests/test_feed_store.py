@@ -93,6 +93,37 @@ def test_more_brand_posts_than_broadcast_slots_wait_as_single_items():
     assert len(feed) == 0 and not feed.has_waiting(readers).any()
 
 
+def test_forgotten_broadcasts_leave_nothing_behind_when_their_slots_are_reused():
+    """A broadcast forgotten before everyone took it keeps its bits until its slot is needed again:
+    those bits never show an item nor make anyone wait, and a reused slot carries only its new post."""
+    from sim.feed import BROADCAST_SLOTS
+
+    rng = np.random.default_rng(7)
+    people = 40
+    feed, scan = Feed(people), Scan()
+    posts = 3 * BROADCAST_SLOTS                  # many more broadcasts than slots, most forgotten unread
+    for post in range(posts):
+        person = np.unique(rng.choice(people, size=rng.integers(1, people), replace=True))
+        feed.deliver(person, post, -1, float(post))
+        scan.deliver(person, post, -1, float(post))
+        if post % 5 == 4:                        # a few people read now and then
+            readers = np.sort(rng.choice(people, size=3, replace=False))
+            at = np.full(people, np.inf)
+            at[readers] = post + 0.5
+            got = feed.take_session(readers, np.full(3, post + 0.5))
+            assert sorted(zip(got.person.tolist(), got.post.tolist())) == \
+                sorted((p, q) for p, q, _, _ in scan.take_session(readers, at))
+        feed.forget_older_than(post - 2.5)      # three posts kept: the older are forgotten, mostly unread
+        scan.forget_older_than(post - 2.5)
+        assert np.flatnonzero(feed.has_waiting(np.arange(people))).tolist() == scan.people_waiting()
+        assert len(feed) == len(scan.items)
+    everyone = np.arange(people)
+    got = feed.take_session(everyone, np.full(people, float(posts)))
+    assert sorted(zip(got.person.tolist(), got.post.tolist())) == \
+        sorted((p, q) for p, q, _, _ in scan.take_session(everyone, np.full(people, float(posts))))
+    assert not feed.has_waiting(everyone).any()
+
+
 def test_runs_are_distributed_as_before_feeds_were_chained():
     """Reach, shares and unfollow rate over 10 replications against the numbers the code before
     this change gave (tests/feed_reference.py made the fixture): same distributions."""
