@@ -199,8 +199,9 @@ class Feed:
     :func:`_take`). A broadcast forgotten before everyone took it leaves
     its bits set ("stale"): clearing them at once would touch every person
     of its audience again, a tenth of the population per post. A session
-    ignores and clears its reader's stale bits, and a stale slot is
-    cleared in full only when a new broadcast needs it (no slot is free).
+    ignores and clears its reader's stale bits, and when a new broadcast
+    finds no slot free, one pass over everyone's words clears every stale
+    slot at once (one pass per fifty-odd posts; no audience is kept for it).
     Single items a session takes or a forget drops are marked gone and
     their space reclaimed once their delivery is older than anything kept. A session gets its readers' items reader by reader
     (broadcasts in delivery order, then single items in delivery order);
@@ -226,7 +227,7 @@ class Feed:
         self._slot_waiting = np.zeros(BROADCAST_SLOTS, np.int64)
         self._slot_audience: dict[int, np.ndarray] = {}
         self._slot_order: list[int] = []     # slots in use, in delivery order
-        self._stale: dict[int, np.ndarray] = {}    # forgotten broadcasts whose bits may be set: slot -> audience
+        self._stale: set[int] = set()        # slots of forgotten broadcasts, whose bits may still be set
         self._shown: dict[str, np.ndarray] = {}    # the sessions' working space, grown as needed
 
     def __len__(self) -> int:
@@ -268,11 +269,12 @@ class Feed:
 
     def _broadcast(self, audience: np.ndarray, post: int, source: int, arrival: float) -> None:
         """Keep a post to ``audience`` (distinct, increasing) once, with a bit per person."""
-        used = set(self._slot_order) | set(self._stale)
-        slot = next((s for s in range(BROADCAST_SLOTS) if s not in used), None)
-        if slot is None:               # every slot in use or stale: clear the oldest stale one
-            slot = next(iter(self._stale))
-            _unmark(self._pending, self._stale.pop(slot), np.uint64(1) << np.uint64(slot))
+        if len(self._slot_order) + len(self._stale) == BROADCAST_SLOTS:     # none free: clear the stale
+            stale = sum(1 << s for s in self._stale)
+            np.bitwise_and(self._pending, np.uint64(~stale & (2**64 - 1)), out=self._pending)
+            self._stale.clear()
+        used = set(self._slot_order) | self._stale
+        slot = next(s for s in range(BROADCAST_SLOTS) if s not in used)
         self._slot_post[slot], self._slot_source[slot], self._slot_arrival[slot] = post, source, arrival
         self._slot_waiting[slot] = audience.size
         self._slot_audience[slot] = audience
@@ -455,7 +457,7 @@ class Feed:
         while self._deliveries and self._deliveries[0][3] == 0:
             self._deliveries.pop(0)
         for slot in [s for s in self._slot_order if self._slot_arrival[s] < time]:
-            self._stale[slot] = self._slot_audience[slot]      # its bits are cleared lazily (see the class)
+            self._stale.add(slot)            # its bits are cleared lazily (see the class)
             self._free(slot)
 
     def posts_waiting(self) -> set[int]:
@@ -472,15 +474,6 @@ def _mark(pending, people, bit):
         if i + LOOKAHEAD < people.size:
             prefetch(pending, people[i + LOOKAHEAD])
         pending[people[i]] |= bit
-
-
-@numba.njit("void(uint64[:], int32[:], uint64)", cache=True)
-def _unmark(pending, people, bit):
-    """Clear ``bit`` (a forgotten broadcast's slot) in the waiting word of each of ``people``."""
-    for i in range(people.size):
-        if i + LOOKAHEAD < people.size:
-            prefetch(pending, people[i + LOOKAHEAD])
-        pending[people[i]] &= ~bit
 
 
 @numba.njit("void(int64[:], int64[:], int64[:], uint64[:], int32[:], int64, int64)", cache=True)
