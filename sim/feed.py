@@ -83,8 +83,19 @@ class ReadingHabits:
     session (hours since the start), written by every session; from
     :data:`AFFINITY` on, one per brand, the person's ``affinity`` with the
     brand (fixed for the run), which scores the brand's own posts in their
-    feed (:class:`PageScores`). A row is padded to whole 64-byte cache
-    lines and starts on one (:func:`_whole_cache_lines`).
+    feed (:class:`PageScores`).
+
+    The row also holds what the rest of a session's path touches of its
+    reader, for the parts of the model that own it: the feed's word of
+    waiting broadcasts (:attr:`waiting`, :class:`Feed`), the session
+    calendar's booked flag and chance of no session (:attr:`booked`,
+    :attr:`no_session_log`, :class:`sim.sessions.SessionSchedule`) and who
+    hid which brand (:attr:`hidden`, :class:`sim.followers.Followers`).
+    Each owner is given its view and alone writes it; kept in separate
+    arrays they cost four more cache misses per session (a 14-day run at
+    10^6 people took about 1.15x the time). A row is padded to whole 64-byte
+    cache lines and starts on one (:func:`_whole_cache_lines`): one line
+    with one brand.
     """
 
     def __init__(self, sessions_per_day: np.ndarray, attention_span: np.ndarray, background_rate: np.ndarray,
@@ -92,7 +103,9 @@ class ReadingHabits:
         span = np.asarray(attention_span, dtype=np.int64)
         affinity = np.asarray(affinity).reshape(span.size, -1)
         self.brands = affinity.shape[1]
-        self.table = _whole_cache_lines(span.size, AFFINITY + self.brands)
+        flags = AFFINITY + self.brands            # the column where the bytes of flags start
+        self.table = _whole_cache_lines(span.size, flags + -(-(1 + self.brands) // 8))
+        self._flags = self.table.view(np.uint8)[:, 8 * flags:8 * flags + 1 + self.brands].view(np.bool_)
         self.table[:, HOURS_BETWEEN] = awake_hours / np.asarray(sessions_per_day, dtype=np.float64)
         self.table[:, BACKGROUND_RATE] = background_rate
         self.table[:, SPAN] = span
@@ -109,12 +122,33 @@ class ReadingHabits:
         """Each person's affinity with each brand ((people, brands), a view)."""
         return self.table[:, AFFINITY:AFFINITY + self.brands]
 
+    @property
+    def waiting(self) -> np.ndarray:
+        """Each person's word of waiting broadcasts (uint64 bits, a view: :class:`Feed` keeps it)."""
+        return self.table.view(np.uint64)[:, WAITING]
+
+    @property
+    def no_session_log(self) -> np.ndarray:
+        """Each person's ``ln(1 - chance of a session)`` in an active tick (a view: the session calendar keeps it)."""
+        return self.table[:, NO_SESSION]
+
+    @property
+    def booked(self) -> np.ndarray:
+        """Whether each person's next session is booked (bools, a view: the session calendar keeps it)."""
+        return self._flags[:, 0]
+
+    @property
+    def hidden(self) -> np.ndarray:
+        """Who hid each brand's posts ((people, brands) bools, a view: :class:`sim.followers.Followers` keeps it)."""
+        return self._flags[:, 1:]
+
     def __len__(self) -> int:
         return self.table.shape[0]
 
 
-HOURS_BETWEEN, BACKGROUND_RATE, SPAN, SESSION_AT, AFFINITY = range(5)
-"""The columns of :attr:`ReadingHabits.table` (:data:`AFFINITY`: the first of one per brand)."""
+HOURS_BETWEEN, BACKGROUND_RATE, SPAN, SESSION_AT, WAITING, NO_SESSION, AFFINITY = range(7)
+"""The columns of :attr:`ReadingHabits.table` (:data:`AFFINITY`: the first of one per brand; after
+them, bytes: the booked flag, then one hidden flag per brand)."""
 
 CACHE_LINE = 64
 """Bytes the processor fetches from memory at once."""
@@ -209,10 +243,18 @@ class Feed:
     which ranks them.
     """
 
-    def __init__(self, people: int = 0) -> None:
+    def __init__(self, people: int = 0, waiting: np.ndarray | None = None) -> None:
+        """``people`` to start with (the feed grows to people it has not seen), or exactly the
+        people of ``waiting``: their words of waiting broadcasts, kept there (zeroed; e.g.
+        :attr:`ReadingHabits.waiting`, beside what a session reads of them)."""
         self._head = np.full(people, -1, dtype=np.int64)     # per person: first waiting single item
         self._tail = np.full(people, -1, dtype=np.int64)     # per person: last waiting single item
-        self._pending = np.zeros(people, dtype=np.uint64)    # per person: the broadcasts waiting (bits)
+        self._fixed = waiting is not None
+        if self._fixed:
+            if waiting.shape != (people,) or waiting.dtype != np.uint64:
+                raise ValueError(f"the feed's waiting words must be {people} uint64 values")
+            waiting[:] = 0
+        self._pending = waiting if self._fixed else np.zeros(people, dtype=np.uint64)   # per person: bits
         self._columns = {"person": np.empty(0, np.int32), "post": np.empty(0, np.int32),
                          "source": np.empty(0, np.int32), "arrival": np.empty(0),
                          "next": np.empty(0, np.int64), "alive": np.empty(0, bool)}
@@ -284,6 +326,8 @@ class Feed:
     def _grow_people(self, people: int) -> None:
         """Room for people up to ``people - 1``."""
         if people > self._head.size:
+            if self._fixed:
+                raise ValueError(f"a person beyond the {self._head.size:,} people whose words the feed keeps")
             grow = max(people, 2 * self._head.size) - self._head.size
             self._head = np.concatenate([self._head, np.full(grow, -1, np.int64)])
             self._tail = np.concatenate([self._tail, np.full(grow, -1, np.int64)])
@@ -993,7 +1037,7 @@ def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
         if j + LOOKAHEAD < n:         # (asked of memory ahead: :mod:`sim.prefetch`)
             ahead = readers[j + LOOKAHEAD]
             prefetch(habits, ahead)
-            prefetch(hidden, ahead)
+            prefetch(hidden, ahead)   # (in the model, the row's own line: nothing more is fetched)
         at[j] = opens + uniform[j] * open_hours
         since = at[j] - exponential[j] * habits[p, HOURS_BETWEEN]
         habits[p, SESSION_AT] = at[j]

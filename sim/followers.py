@@ -183,6 +183,16 @@ class Followers:
         self._audiences: list[np.ndarray | None] = [None] * brands      # per brand, its last audience
         self._changed: list[list[np.ndarray]] = [[] for _ in range(brands)]   # people, since each audience
 
+    def keep_hidden_in(self, flags: np.ndarray) -> None:
+        """From now on keep who hid each brand in ``flags`` ((people, brands) bools: a view of the rows
+        a session reads, :attr:`sim.feed.ReadingHabits.hidden`, so that a session finds them beside
+        its reader's other values)."""
+        if flags.shape != self._hidden.shape or flags.dtype != np.bool_:
+            raise ValueError(f"hidden flags must be {self._hidden.shape} bools")
+        flags[...] = self._hidden
+        self._hidden = flags
+        self.hidden = _read_only(flags)
+
     def start(self) -> None:
         """Record who follows at the start (after the initial followers are drawn)."""
         self.at_start = self._follows.copy()

@@ -255,24 +255,28 @@ class SharingModel(mesa.Model):
         self._make_brands(source)
 
         self.posts = PostTable()
-        self.feed = Feed(self.population)
         population = scenario.population
         self.background = Background(population.background_items_per_hour, population.active_hours,
                                      population.background_at_night)
         self.ranking = Ranking(scenario.feed.ranking, scenario.feed.score_half_life_hours)
         self.background_rate = population.background_items_per_hour * self.competition   # per person, per hour
         start, end = population.active_hours
+        # one row per person of what a session touches; the feed, the session calendar and the
+        # followers keep their part of it there (sim.feed.ReadingHabits)
+        self.habits = ReadingHabits(self.sessions_per_day, self.attention_span, self.background_rate,
+                                    float(end - start), self.affinity)
+        self._session_at = self.habits.session_at          # per person, their latest session (hours)
+        self.feed = Feed(self.population, waiting=self.habits.waiting)
         self.sessions = SessionSchedule(self.sessions_per_day,
                                         open_hours_per_tick(scenario.ticks, self.tick_hours, (start, end)),
-                                        end - start, self.rng)
+                                        end - start, self.rng, booked=self.habits.booked,
+                                        no_session_log=self.habits.no_session_log)
+        self.followers.keep_hidden_in(self.habits.hidden)
         self.seen: dict[int, np.ndarray] = {}     # post -> who has read it
         self.reached = np.zeros(self.population, dtype=bool)
         self.reach = 0
         self.log = EventLog()
         self.counts = TickCounts()
-        self.habits = ReadingHabits(self.sessions_per_day, self.attention_span, self.background_rate,
-                                    float(end - start), self.affinity)
-        self._session_at = self.habits.session_at          # per person, their latest session (hours)
 
         self.datacollector = mesa.DataCollector(model_reporters={
             "exposures": lambda m: m.counts.exposures,

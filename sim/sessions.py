@@ -64,23 +64,34 @@ class SessionSchedule:
             active hours (:func:`open_hours_per_tick`).
         active_hours_per_day: length of the active part of a day (hours).
         rng: the model's generator (every draw comes from it).
+        booked, no_session_log: where to keep, per person, whether their next
+            session is booked (bools) and ``ln(1 - chance)`` of a session in an
+            active tick (floats): views of the rows a session reads
+            (:class:`sim.feed.ReadingHabits`), or None for arrays of their own.
     """
 
     def __init__(self, sessions_per_day: np.ndarray, open_hours: np.ndarray, active_hours_per_day: float,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, booked: np.ndarray | None = None,
+                 no_session_log: np.ndarray | None = None) -> None:
         self.rng = rng
         self.per_open_hour = np.asarray(sessions_per_day, dtype=float) / active_hours_per_day
         self.open_hours = open_hours
         self.ticks = open_hours.size - 1
         population = self.per_open_hour.size
-        self.booked = np.zeros(population, dtype=bool)
+        self.booked = np.zeros(population, dtype=bool) if booked is None else booked
+        self.booked[:] = False
         self._active = np.flatnonzero(open_hours > 0)               # ticks with any open hour
         self._kinds = np.unique(open_hours[self._active])           # distinct open lengths (usually one)
         # per kind of tick, how many of ticks 1..t are of that kind (for cumulative hazards)
         self._count_to = np.stack([np.cumsum(open_hours == k) for k in self._kinds]) if self._kinds.size else None
         if self._kinds.size == 1:     # per person, ln(1 - chance) of an active tick (-inf: certain)
             with np.errstate(divide="ignore"):
-                self._log_no_session = np.log1p(-np.minimum(self.per_open_hour * self._kinds[0], 1.0))
+                values = np.log1p(-np.minimum(self.per_open_hour * self._kinds[0], 1.0))
+            if no_session_log is None:
+                self._log_no_session = values
+            else:
+                no_session_log[:] = values
+                self._log_no_session = no_session_log
         # The calendar. A person is in at most one tick's chain, and only a tick's
         # newest block is partly filled, so this many blocks always suffice.
         if population > np.iinfo(np.int32).max:
