@@ -91,11 +91,11 @@ class ReadingHabits:
     calendar's booked flag and chance of no session (:attr:`booked`,
     :attr:`no_session_log`, :class:`sim.sessions.SessionSchedule`) and who
     hid which brand (:attr:`hidden`, :class:`sim.followers.Followers`).
-    Each owner is given its view and alone writes it; kept in separate
-    arrays they cost four more cache misses per session (a 14-day run at
-    10^6 people took about 1.15x the time). A row is padded to whole 64-byte
-    cache lines and starts on one (:func:`_whole_cache_lines`): one line
-    with one brand.
+    Each owner is given its view and alone writes it; kept in arrays of
+    their own they cost up to four more cache misses per session (a 14-day
+    run at 10^6 people took about 1.2x the time, over 10 interleaved runs).
+    A row is padded to whole 64-byte cache lines and starts on one
+    (:func:`_whole_cache_lines`): one line with one brand.
     """
 
     def __init__(self, sessions_per_day: np.ndarray, attention_span: np.ndarray, background_rate: np.ndarray,
@@ -237,10 +237,10 @@ class Feed:
     finds no slot free, one pass over everyone's words clears every stale
     slot at once (one pass per fifty-odd posts; no audience is kept for it).
     Single items a session takes or a forget drops are marked gone and
-    their space reclaimed once their delivery is older than anything kept. A session gets its readers' items reader by reader
-    (broadcasts in delivery order, then single items in delivery order);
-    the order within a session does not matter to :func:`read_session`,
-    which ranks them.
+    their space reclaimed once their delivery is older than anything kept.
+    A session gets its readers' items reader by reader (broadcasts in
+    delivery order, then single items in delivery order); the order within
+    a session does not matter to :func:`read_session`, which ranks them.
     """
 
     def __init__(self, people: int = 0, waiting: np.ndarray | None = None) -> None:
