@@ -78,8 +78,11 @@ class SessionSchedule:
         self.open_hours = open_hours
         self.ticks = open_hours.size - 1
         population = self.per_open_hour.size
-        self.booked = np.zeros(population, dtype=bool) if booked is None else booked
-        self.booked[:] = False
+        if booked is None:
+            booked = np.zeros(population, dtype=bool)
+        else:
+            booked[:] = False                 # (a fresh array is zeroed already)
+        self.booked = booked
         self._active = np.flatnonzero(open_hours > 0)               # ticks with any open hour
         self._kinds = np.unique(open_hours[self._active])           # distinct open lengths (usually one)
         # per kind of tick, how many of ticks 1..t are of that kind (for cumulative hazards)
