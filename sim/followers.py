@@ -35,17 +35,36 @@ from .prefetch import LOOKAHEAD, prefetch
 from .scenario import Fatigue
 
 
-def reading_fatigue(rules: Fatigue, promotional: np.ndarray, off_topic: np.ndarray,
-                    offended: np.ndarray, provocative: np.ndarray) -> np.ndarray:
+@numba.njit(cache=True)
+def reading_fatigue(rules, promotional: float, off_topic: bool, offended: float, provocative: float) -> float:
     """Fatigue one reading of a brand's own post adds (units of ``fatigue.per_post``).
 
     ``per_post`` for any post, plus ``promotional`` per unit of how
     promotional it is, ``irrelevant`` when it is off the reader's interests,
     and ``provocative`` per unit of provocation times how much the reader's
-    type is offended by it.
+    type is offended by it. ``rules`` are the scenario's (:func:`fatigue_rules`).
     """
-    return (rules.per_post + rules.promotional * promotional + rules.irrelevant * off_topic
-            + rules.provocative * offended * provocative)
+    per_post, per_promotional, irrelevant, per_provocative = rules
+    return per_post + per_promotional * promotional + irrelevant * off_topic + per_provocative * offended * provocative
+
+
+def fatigue_rules(rules: Fatigue) -> tuple[float, float, float, float]:
+    """The weights of :func:`reading_fatigue`, from the scenario's ``fatigue`` section."""
+    return float(rules.per_post), float(rules.promotional), float(rules.irrelevant), float(rules.provocative)
+
+
+@numba.njit(cache=True)
+def fatigue_of_readings(rules, post, on_topic, kind, post_brand, promotional, provocative, offended, tolerance_of_kind,
+                        brand, added, tolerance):
+    """Per reading of a brand's own post (``post``, ``on_topic`` for the reader, the reader's type
+    ``kind``): the post's ``brand``, the fatigue it ``added`` (:func:`reading_fatigue`, from the
+    posts' ``promotional`` and ``provocative`` and the types' ``offended``) and the reader's
+    ``tolerance`` (``tolerance_of_kind``): what :meth:`Followers.tire` takes, in one pass."""
+    for i in range(post.size):
+        q, k = post[i], kind[i]
+        brand[i] = post_brand[q]
+        added[i] = reading_fatigue(rules, promotional[q], not on_topic[i], offended[k], provocative[q])
+        tolerance[i] = tolerance_of_kind[k]
 
 
 @numba.njit("int64(int32[:], int64[:], float64[:], float64[:], boolean[:, :], boolean[:, :], "

@@ -42,7 +42,7 @@ from .distinct import distinct
 from .errors import InputError
 from .events import BRAND, NO_POST, EventKind, EventLog, RunLog
 from .feed import SESSION_AT, Background, Feed, Items, PageScores, Ranking, ReadingHabits, SessionTimes
-from .followers import Followers, reading_fatigue
+from .followers import Followers, fatigue_of_readings, fatigue_rules
 from .motivations import (
     AUDIENCES,
     QUALITIES,
@@ -529,8 +529,9 @@ class SharingModel(mesa.Model):
         ever published; with it, a long run stays flat but for its event log.
         """
         horizon = self.tick * self.tick_hours - FEED_MEMORY_HOURS
-        published = self.posts.tick
-        old = [post for post in self.seen if (published[post] - 1) * self.tick_hours < horizon]
+        # posts are numbered in the order published: the old ones are those before the first recent one
+        recent = int(np.searchsorted((self.posts.tick - 1) * self.tick_hours, horizon, side="left"))
+        old = [post for post in self.seen if post < recent]
         if old:
             waiting = self.feed.posts_waiting()
             for post in old:
@@ -661,13 +662,13 @@ class SharingModel(mesa.Model):
 
     def _tire(self, own: Items, readers: Readers) -> None:
         """Readers of a brand's own posts tire of it (:class:`sim.followers.Followers`)."""
-        brand = self.posts.brand[own.post].astype(np.int64)
-        added = reading_fatigue(
-            self.scenario.fatigue, promotional=self.posts.promotional[own.post], off_topic=~readers.on_topic,
-            offended=self.table.offended_by_provocative[readers.motivation],
-            provocative=self.posts.qualities[own.post, QUALITIES.index("provocative")])
-        tiring = self.followers.tire(own.person, brand, added, readers.session_at,
-                                     self.table.fatigue_tolerance[readers.motivation], self.rng)
+        n = len(own)
+        brand, added, tolerance = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
+        fatigue_of_readings(fatigue_rules(self.scenario.fatigue), own.post, readers.on_topic, readers.motivation,
+                            self.posts.brand, self.posts.promotional,
+                            self.posts.qualities[:, QUALITIES.index("provocative")], self.table.offended_by_provocative,
+                            self.table.fatigue_tolerance, brand, added, tolerance)
+        tiring = self.followers.tire(own.person, brand, added, readers.session_at, tolerance, self.rng)
         self.log.record(self.tick, EventKind.BLIND, NO_POST, tiring.hid_brand, tiring.hid_person, BRAND)
         self.counts.blind = tiring.hid_person.size
         if tiring.left_person.size:

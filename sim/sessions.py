@@ -118,37 +118,39 @@ class SessionSchedule:
         """
         if self._kinds.size == 0:
             return
-        people = _claim(np.asarray(people, dtype=np.int64), self.booked)
+        geometric = self._kinds.size == 1       # what each draw needs of its person, fetched as they are claimed
+        people, needed = _claim(np.asarray(people, dtype=np.int64), self.booked,
+                                self._log_no_session if geometric else self.per_open_hour)
         if people.size == 0:
             return
-        if self._kinds.size == 1:
-            at = self._geometric(people, from_tick)
-        else:
-            at = self._by_hazard(people, from_tick)
+        at = self._geometric(needed, from_tick) if geometric else self._by_hazard(needed, from_tick)
         _enter(people, at, self._blocks, self._next_block, self._newest_block, self._filled, self._free)
 
-    def _geometric(self, people: np.ndarray, from_tick: int) -> np.ndarray:
-        """Every active tick equally open: the session is the n-th active tick, n geometric.
+    def _geometric(self, log_no_session: np.ndarray, from_tick: int) -> np.ndarray:
+        """Every active tick equally open: the session is the n-th active tick, n geometric
+        (one per person, given their ``ln(1 - chance)`` of a session in an active tick).
 
         n is drawn by inversion, ``ceil(-E / ln(1 - chance))`` with E an Exp(1)
         draw: the way NumPy's ``Generator.geometric`` draws chances under 1/3
         (it gives the same n from the same E), here with each person's
         logarithm computed once instead of at every draw, which costs 3x less.
         """
-        return _nth_active_tick(people, self.rng.standard_exponential(people.size), self._log_no_session,
+        return _nth_active_tick(self.rng.standard_exponential(log_no_session.size), log_no_session,
                                 int(np.searchsorted(self._active, from_tick)), self._active)
 
-    def _by_hazard(self, people: np.ndarray, from_tick: int) -> np.ndarray:
-        """Ticks of different open lengths: the first tick whose cumulative hazard passes an Exp(1) draw."""
-        chance = np.minimum(self.per_open_hour[people][:, None] * self._kinds[None, :], 1.0)
+    def _by_hazard(self, per_open_hour: np.ndarray, from_tick: int) -> np.ndarray:
+        """Ticks of different open lengths: the first tick whose cumulative hazard passes an Exp(1) draw
+        (one per person, given their chance of a session per open hour)."""
+        chance = np.minimum(per_open_hour[:, None] * self._kinds[None, :], 1.0)
         hazard = np.where(chance < 1.0, -np.log1p(-np.minimum(chance, 1.0 - 1e-300)), CERTAIN_HAZARD)
 
         def cumulative(tick: np.ndarray) -> np.ndarray:     # hazard of ticks 1..tick, per person
             return (hazard * self._count_to[:, tick].T).sum(axis=1)
 
-        budget = cumulative(np.full(people.size, from_tick - 1)) + self.rng.exponential(size=people.size)
-        low = np.full(people.size, from_tick - 1)            # cumulative(low) <= budget
-        high = np.full(people.size, self.ticks + 1)          # a tick past the end: never
+        n = per_open_hour.size
+        budget = cumulative(np.full(n, from_tick - 1)) + self.rng.exponential(size=n)
+        low = np.full(n, from_tick - 1)                      # cumulative(low) <= budget
+        high = np.full(n, self.ticks + 1)                    # a tick past the end: never
         while np.any(high - low > 1):
             middle = (low + high) // 2
             passed = cumulative(np.minimum(middle, self.ticks)) > budget
@@ -167,19 +169,25 @@ class SessionSchedule:
         return people
 
 
-@numba.njit("int64[:](int64[:], boolean[:])", cache=True)
-def _claim(people, booked):
-    """Those of ``people`` not booked yet, in their order; they are booked from now on."""
+@numba.njit("Tuple((int64[:], float64[:]))(int64[:], boolean[:], float64[:])", cache=True)
+def _claim(people, booked, needed):
+    """Those of ``people`` not booked yet, in their order, and their value of ``needed`` (per
+    person: what their draw needs); they are booked from now on. (The value is fetched here,
+    beside the flag in the model's rows, rather than in a second pass over the same people.)"""
     claimed = np.empty(people.size, dtype=np.int64)
+    values = np.empty(people.size)
     count = 0
     for i in range(people.size):          # without a branch: about half are booked, unpredictably
         if i + LOOKAHEAD < people.size:   # (asked of memory ahead: :mod:`sim.prefetch`)
-            prefetch(booked, people[i + LOOKAHEAD])
+            ahead = people[i + LOOKAHEAD]
+            prefetch(booked, ahead)
+            prefetch(needed, ahead)   # (in the model, the row's own line: nothing more is fetched)
         person = people[i]
         claimed[count] = person
+        values[count] = needed[person]
         count += not booked[person]
         booked[person] = True
-    return claimed[:count]
+    return claimed[:count], values[:count]
 
 
 @numba.njit("void(int64[:], int64[:], int32[:, :], int64[:], int64[:], int64[:], int64[:])", cache=True)
@@ -205,19 +213,17 @@ def _enter(people, at, blocks, next_block, newest_block, filled, free):
         filled[tick] += 1
 
 
-@numba.njit("int64[:](int64[:], float64[:], float64[:], int64, int64[:])", cache=True)
-def _nth_active_tick(people, exponential, log_no_session, first, active):
+@numba.njit("int64[:](float64[:], float64[:], int64, int64[:])", cache=True)
+def _nth_active_tick(exponential, log_no_session, first, active):
     """Each person's n-th active tick from ``active[first]`` (n = 1 is that one), n geometric; NEVER past the run.
 
     n = ``ceil(-exponential / log_no_session)`` (at least 1), from an Exp(1)
-    draw per person and their ``ln(1 - chance)`` of an active tick.
+    draw and the ``ln(1 - chance)`` of an active tick, one each per person.
     """
     remaining = active.size - first                 # active ticks left, the first included
-    tick = np.empty(people.size, dtype=np.int64)
-    for i in range(people.size):
-        if i + LOOKAHEAD < people.size:      # (asked of memory ahead: :mod:`sim.prefetch`)
-            prefetch(log_no_session, people[i + LOOKAHEAD])
-        nth = np.ceil(-exponential[i] / log_no_session[people[i]])
+    tick = np.empty(exponential.size, dtype=np.int64)
+    for i in range(exponential.size):
+        nth = np.ceil(-exponential[i] / log_no_session[i])
         if nth < 1.0:                 # a certain session (chance 1, ln 0 = -inf) is the first active tick
             nth = 1.0
         # n within the active ticks left; not for a chance of 0 (never), whose n is infinite or not a
