@@ -31,6 +31,7 @@ import numba
 import numpy as np
 
 from .distinct import distinct
+from .events import BRAND
 from .prefetch import LOOKAHEAD, prefetch
 from .scenario import Fatigue
 
@@ -54,17 +55,28 @@ def fatigue_rules(rules: Fatigue) -> tuple[float, float, float, float]:
 
 
 @numba.njit(cache=True)
-def fatigue_of_readings(rules, post, on_topic, kind, post_brand, promotional, provocative, offended, tolerance_of_kind,
-                        brand, added, tolerance):
-    """Per reading of a brand's own post (``post``, ``on_topic`` for the reader, the reader's type
-    ``kind``): the post's ``brand``, the fatigue it ``added`` (:func:`reading_fatigue`, from the
-    posts' ``promotional`` and ``provocative`` and the types' ``offended``) and the reader's
-    ``tolerance`` (``tolerance_of_kind``): what :meth:`Followers.tire` takes, in one pass."""
+def fatigue_of_readings(rules, person, post, source, on_topic, kind, session_at, post_brand, promotional, provocative,
+                        offended, tolerance_of_kind, reader, brand, added, at, tolerance):
+    """Of a tick's readings, those of a brand's own post (``source`` the brand, not a friend's
+    share), in order, as :meth:`Followers.tire` takes them; returns how many.
+
+    Per reading (``person``, ``post``, ``on_topic`` for the reader, the
+    reader's type ``kind``, their session at ``session_at`` hours) it writes
+    the ``reader``, the post's ``brand``, the fatigue it ``added``
+    (:func:`reading_fatigue`, from the posts' ``promotional`` and
+    ``provocative`` and the types' ``offended``), the hour ``at`` and the
+    reader's ``tolerance`` (``tolerance_of_kind``): one pass, no copies.
+    """
+    count = 0
     for i in range(post.size):
+        if source[i] != BRAND:
+            continue
         q, k = post[i], kind[i]
-        brand[i] = post_brand[q]
-        added[i] = reading_fatigue(rules, promotional[q], not on_topic[i], offended[k], provocative[q])
-        tolerance[i] = tolerance_of_kind[k]
+        reader[count], brand[count], at[count] = person[i], post_brand[q], session_at[i]
+        added[count] = reading_fatigue(rules, promotional[q], not on_topic[i], offended[k], provocative[q])
+        tolerance[count] = tolerance_of_kind[k]
+        count += 1
+    return count
 
 
 @numba.njit("int64(int32[:], int64[:], float64[:], float64[:], boolean[:, :], boolean[:, :], "

@@ -136,6 +136,29 @@ def attended_pull(person, post, on_topic, age_hours, motives, appeal, off_topic,
     return total
 
 
+@numba.njit(cache=True)
+def share_chance(person, post, source, on_topic, seeded, session_at, post_tick, post_brand, tick_hours, share_boost,
+                 motives, appeal, off_topic, share_probability, half_life_hours):
+    """Per first reading, the chance that the reader shares the post (at most 1).
+
+    :func:`attended_pull` with the motives' ``share_probability``, at the
+    post's age when the reader's session falls (``session_at`` hours; the post
+    came out at the start of its tick, ``post_tick``), times the brand's
+    ``share_boost`` when the brand seeded the reader (``seeded``) and the
+    reading is of its own post (``source``), not a friend's share of it.
+    """
+    n = post.size
+    age_hours = np.empty(n)
+    for i in range(n):
+        age_hours[i] = session_at[i] - (post_tick[post[i]] - 1) * tick_hours
+    chance = attended_pull(person, post, on_topic, age_hours, motives, appeal, off_topic, share_probability,
+                           half_life_hours)
+    for i in range(n):
+        boost = share_boost[post_brand[post[i]]] if seeded[i] and source[i] == BRAND else 1.0
+        chance[i] = min(chance[i] * boost, 1.0)
+    return chance
+
+
 @numba.njit("int64(int32[:], boolean[:])", cache=True)
 def mark_reached(person, reached):
     """Mark readers as ``reached`` (per person); returns how many were not before, each counted once."""
@@ -559,7 +582,7 @@ class SharingModel(mesa.Model):
         first, first_readers = only(self._first_readings(items))
         self._share(first, first_readers)
         self._follow(first)
-        self._tire(*only(np.flatnonzero(items.source == BRAND)))
+        self._tire(items, readers)
 
     def _readers(self, items: Items) -> Readers:
         """What the readings need of their readers (:func:`fetch_readers`), fetched once."""
@@ -594,15 +617,13 @@ class SharingModel(mesa.Model):
         Each of the reader's motives contributes its weight times its type's
         share probability, the post's appeal to it (counting topic: ``readers.on_topic``
         per reading), and the attention left at the post's age (the type's
-        half-life): :func:`attended_pull`.
+        half-life); a reader the brand seeded shares its posts more
+        (:func:`share_chance`).
         """
-        brand = self.posts.brand[first.post]
-        published = (self.posts.tick[first.post] - 1) * self.tick_hours
-        age_hours = readers.session_at - published
-        boost = np.where(readers.seeded & (first.source == BRAND), self.share_boost[brand], 1.0)
-        chance = attended_pull(first.person, first.post, readers.on_topic, age_hours, self.motives, self.posts.appeal,
-                               self.table.off_topic, self.table.share_probability, self.table.half_life_hours)
-        chance = np.minimum(chance * boost, 1.0)
+        chance = share_chance(first.person, first.post, first.source, readers.on_topic, readers.seeded,
+                              readers.session_at, self.posts.tick, self.posts.brand, self.tick_hours, self.share_boost,
+                              self.motives, self.posts.appeal, self.table.off_topic, self.table.share_probability,
+                              self.table.half_life_hours)
         draw = self.rng.random(len(first))
         interacts = draw < np.minimum(chance / SHARE_OF_INTERACTIONS, 1.0)   # a share is an interaction too
         np.add.at(self.posts.engagement, first.post[interacts], 1)
@@ -660,15 +681,18 @@ class SharingModel(mesa.Model):
         self.log.record(self.tick, EventKind.FOLLOW, NO_POST, brand, person, source)
         self.counts.follows = person.size
 
-    def _tire(self, own: Items, readers: Readers) -> None:
-        """Readers of a brand's own posts tire of it (:class:`sim.followers.Followers`)."""
-        n = len(own)
-        brand, added, tolerance = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
-        fatigue_of_readings(fatigue_rules(self.scenario.fatigue), own.post, readers.on_topic, readers.motivation,
-                            self.posts.brand, self.posts.promotional,
-                            self.posts.qualities[:, QUALITIES.index("provocative")], self.table.offended_by_provocative,
-                            self.table.fatigue_tolerance, brand, added, tolerance)
-        tiring = self.followers.tire(own.person, brand, added, readers.session_at, tolerance, self.rng)
+    def _tire(self, items: Items, readers: Readers) -> None:
+        """Readers of a brand's own posts (not of a friend's share of them) tire of it
+        (:class:`sim.followers.Followers`)."""
+        n = len(items)
+        person, brand, added, at, tolerance = (np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int64),
+                                               np.empty(n), np.empty(n), np.empty(n))
+        own = fatigue_of_readings(fatigue_rules(self.scenario.fatigue), items.person, items.post, items.source,
+                                  readers.on_topic, readers.motivation, readers.session_at, self.posts.brand,
+                                  self.posts.promotional, self.posts.qualities[:, QUALITIES.index("provocative")],
+                                  self.table.offended_by_provocative, self.table.fatigue_tolerance,
+                                  person, brand, added, at, tolerance)
+        tiring = self.followers.tire(person[:own], brand[:own], added[:own], at[:own], tolerance[:own], self.rng)
         self.log.record(self.tick, EventKind.BLIND, NO_POST, tiring.hid_brand, tiring.hid_person, BRAND)
         self.counts.blind = tiring.hid_person.size
         if tiring.left_person.size:
