@@ -136,7 +136,8 @@ def attended_pull(person, post, on_topic, age_hours, motives, appeal, off_topic,
     return total
 
 
-@numba.njit(cache=True)
+@numba.njit("float64[:](int32[:], int32[:], int32[:], boolean[:], boolean[:], float64[:], int32[:], int16[:], float64, "
+            "float64[:], float32[:, :], float64[:, :], float64[:], float64[:], float64[:])", cache=True)
 def share_chance(person, post, source, on_topic, seeded, session_at, post_tick, post_brand, tick_hours, share_boost,
                  motives, appeal, off_topic, share_probability, half_life_hours):
     """Per first reading, the chance that the reader shares the post (at most 1).
