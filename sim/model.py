@@ -160,20 +160,6 @@ def share_chance(person, post, source, on_topic, seeded, session_at, post_tick, 
     return chance
 
 
-@numba.njit("int64(int32[:], boolean[:])", cache=True)
-def mark_reached(person, reached):
-    """Mark readers as ``reached`` (per person); returns how many were not before, each counted once."""
-    newly = 0
-    for i in range(person.size):
-        if i + LOOKAHEAD < person.size:        # (asked of memory ahead: :mod:`sim.prefetch`)
-            prefetch(reached, person[i + LOOKAHEAD])
-        p = person[i]
-        if not reached[p]:
-            reached[p] = True
-            newly += 1
-    return newly
-
-
 class Readers(NamedTuple):
     """What a tick's readings need of their readers, one row per reading (:func:`fetch_readers`).
 
@@ -193,11 +179,12 @@ class Readers(NamedTuple):
         return Readers(*(column[positions] for column in self))
 
 
-@numba.njit("void(int32[:], int32[:], int16[:], int16[:], boolean[:, :], float64[:, :], boolean[:, :], int8[:], "
-            "boolean[:], float64[:], boolean[:], int8[:])", cache=True)
-def fetch_readers(person, post, post_topic, post_brand, interests, habits, seeded, motivation,
+@numba.njit("int64(int32[:], int32[:], int16[:], int16[:], boolean[:, :], float64[:, :], boolean[:, :], int8[:], "
+            "boolean[:], boolean[:], float64[:], boolean[:], int8[:])", cache=True)
+def fetch_readers(person, post, post_topic, post_brand, interests, habits, seeded, motivation, reached,
                   on_topic, session_at, seeded_by, kind):
-    """Fill the columns of :class:`Readers` for readings (``person``, ``post``) in one pass.
+    """Fill the columns of :class:`Readers` for readings (``person``, ``post``) in one pass, and
+    mark the readers ``reached`` (per person); returns how many were not before, each counted once.
 
     At 10^6 people each person's values lie far apart in memory: one loop
     that fetches them all, asking for the readers ahead (:mod:`sim.prefetch`),
@@ -205,6 +192,7 @@ def fetch_readers(person, post, post_topic, post_brand, interests, habits, seede
     waits on each array in turn (1.5x slower, over the readings of a day at 10^6 people).
     """
     n = person.size
+    newly = 0
     for i in range(n):
         if i + LOOKAHEAD < n:              # (asked of memory ahead: :mod:`sim.prefetch`)
             ahead = person[i + LOOKAHEAD]
@@ -212,11 +200,15 @@ def fetch_readers(person, post, post_topic, post_brand, interests, habits, seede
             prefetch(habits, ahead)
             prefetch(seeded, ahead)
             prefetch(motivation, ahead)
+            prefetch(reached, ahead)
         p, q = person[i], post[i]
         on_topic[i] = interests[p, post_topic[q]]
         session_at[i] = habits[p, SESSION_AT]
         seeded_by[i] = seeded[p, post_brand[q]]
         kind[i] = motivation[p]
+        newly += not reached[p]            # (no branch: whether a reader is new is unpredictable)
+        reached[p] = True
+    return newly
 
 
 @numba.njit("void(int64, int32[:], int32[:], boolean[:], boolean[:])", cache=True)
@@ -569,10 +561,8 @@ class SharingModel(mesa.Model):
         self.log.record(self.tick, EventKind.EXPOSURE, items.post, self.posts.brand[items.post],
                         items.person, items.source)
         self.counts.exposures = len(items)
-        self.counts.new_reach = mark_reached(items.person, self.reached)
+        readers, self.counts.new_reach = self._readers(items)
         self.reach += self.counts.new_reach
-
-        readers = self._readers(items)
 
         def only(positions: np.ndarray) -> tuple[Items, Readers]:
             """The readings at ``positions`` and their readers (all of them: as they are, not copied)."""
@@ -585,13 +575,14 @@ class SharingModel(mesa.Model):
         self._follow(first)
         self._tire(items, readers)
 
-    def _readers(self, items: Items) -> Readers:
-        """What the readings need of their readers (:func:`fetch_readers`), fetched once."""
+    def _readers(self, items: Items) -> tuple[Readers, int]:
+        """What the readings need of their readers (:func:`fetch_readers`), fetched once; and how many
+        readers were reached for the first time (they are marked reached on the way)."""
         n = len(items)
         readers = Readers(np.empty(n, dtype=bool), np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=np.int8))
-        fetch_readers(items.person, items.post, self.posts.topic, self.posts.brand, self.interests, self.habits.table,
-                      self.seeded, self.motivation, *readers)
-        return readers
+        newly = fetch_readers(items.person, items.post, self.posts.topic, self.posts.brand, self.interests,
+                              self.habits.table, self.seeded, self.motivation, self.reached, *readers)
+        return readers, int(newly)
 
     def _first_readings(self, items: Items) -> np.ndarray:
         """Where the items that are a person's first reading of that post are (positions, in order)."""

@@ -163,9 +163,9 @@ class SessionSchedule:
         """The people whose session falls in ``tick`` (sorted); they are no longer booked."""
         if not 0 <= tick <= self.ticks:
             return np.empty(0, dtype=np.int64)
-        people = _take(tick, self.booked, self._blocks, self._next_block, self._newest_block, self._filled,
-                       self._free)
+        people = _take(tick, self._blocks, self._next_block, self._newest_block, self._filled, self._free)
         people.sort()
+        _unbook(people, self.booked)      # in order: the flags lie in the rows the sessions then read, in this order
         return people
 
 
@@ -232,9 +232,9 @@ def _nth_active_tick(exponential, log_no_session, first, active):
     return tick
 
 
-@numba.njit("int64[:](int64, boolean[:], int32[:, :], int64[:], int64[:], int64[:], int64[:])", cache=True)
-def _take(tick, booked, blocks, next_block, newest_block, filled, free):
-    """The people booked in ``tick`` (in no particular order), unbooked; the tick's blocks go back to the free list."""
+@numba.njit("int64[:](int64, int32[:, :], int64[:], int64[:], int64[:], int64[:])", cache=True)
+def _take(tick, blocks, next_block, newest_block, filled, free):
+    """The people booked in ``tick`` (in no particular order); the tick's blocks go back to the free list."""
     count = 0
     block = newest_block[tick]
     if block != NO_BLOCK:
@@ -249,9 +249,7 @@ def _take(tick, booked, blocks, next_block, newest_block, filled, free):
     block = newest_block[tick]
     while block != NO_BLOCK:
         for j in range(size):
-            person = blocks[block, j]
-            people[taken] = person
-            booked[person] = False
+            people[taken] = blocks[block, j]
             taken += 1
         after = next_block[block]
         next_block[block] = free[0]
@@ -261,3 +259,12 @@ def _take(tick, booked, blocks, next_block, newest_block, filled, free):
     newest_block[tick] = NO_BLOCK
     filled[tick] = 0
     return people
+
+
+@numba.njit("void(int64[:], boolean[:])", cache=True)
+def _unbook(people, booked):
+    """Clear the booked flag of each of ``people``."""
+    for i in range(people.size):
+        if i + LOOKAHEAD < people.size:   # (asked of memory ahead: :mod:`sim.prefetch`)
+            prefetch(booked, people[i + LOOKAHEAD])
+        booked[people[i]] = False
