@@ -305,16 +305,17 @@ class Followers:
                             first, after, excess)
         if pairs == 0:
             return Tiring.nobody()
-        person, brand, excess = person[first[:pairs]], brand[first[:pairs]], excess[:pairs]
         draw = rng.random((2, pairs))
-        acts = draw[0] < self.rules.act_probability * excess
-        hides = acts & (draw[1] < self.rules.hide_share)
-        if not acts.any():
+        acting = np.flatnonzero(draw[0] < self.rules.act_probability * excess[:pairs])
+        if acting.size == 0:
             return Tiring.nobody()
-        leaves = acts & ~hides
-        self.hide(person[hides], brand[hides])
-        self.leave(person[leaves], brand[leaves])
-        return Tiring(person[hides], brand[hides], person[leaves], brand[leaves])
+        hides = draw[1, acting] < self.rules.hide_share
+        reading = first[acting]                 # each acting pair's first reading
+        person, brand = person[reading], brand[reading]
+        tiring = Tiring(person[hides], brand[hides], person[~hides], brand[~hides])
+        self.hide(tiring.hid_person, tiring.hid_brand)
+        self.leave(tiring.left_person, tiring.left_brand)
+        return tiring
 
     def hide(self, person: np.ndarray, brand: np.ndarray) -> None:
         """These people (followers) hide the brand's posts (pairs: ``person[i]`` hides ``brand[i]``)."""
