@@ -208,13 +208,6 @@ class OpenSessions:
             return np.zeros(0, dtype=bool)
         return _draw_reads(n, self.single, self.chance, self.nested, self.steps, self.items.reader, self.span, rng)
 
-    def read_items(self, rng: np.random.Generator) -> Items:
-        """The items the readers get to (:meth:`read`: the same draws), in order, picked out in one pass."""
-        items = self.items
-        if len(items) == 0:
-            return items
-        return Items(*_picked(self.read(rng), items.person, items.post, items.source, items.arrival, items.reader))
-
 
 BROADCAST_SLOTS = 63
 """Brand posts a feed keeps as broadcasts at once (one bit each per person); more wait as single items."""
@@ -966,23 +959,6 @@ def _rank_sessions(reader, arrival, score, at, since, span, rate, table_of, chan
     steps = np.empty(n)
     singles, several = _order_sessions(reader, expected, arrival, chance, single, nested, steps)
     return expected, chance, single[:singles], nested[:several], steps[:several]
-
-
-@numba.njit("Tuple((int32[:], int32[:], int32[:], float64[:], int64[:]))(boolean[:], int32[:], int32[:], int32[:], "
-            "float64[:], int64[:])", cache=True)
-def _picked(read, person, post, source, arrival, reader):
-    """The columns of the items marked ``read``, in order (one pass, where a NumPy pick is one per column)."""
-    count = 0
-    for i in range(read.size):
-        count += read[i]
-    person_, post_ = np.empty(count, dtype=np.int32), np.empty(count, dtype=np.int32)
-    source_, arrival_, reader_ = np.empty(count, dtype=np.int32), np.empty(count), np.empty(count, dtype=np.int64)
-    k = 0
-    for i in range(read.size):
-        if read[i]:
-            person_[k], post_[k], source_[k], arrival_[k], reader_[k] = person[i], post[i], source[i], arrival[i], reader[i]
-            k += 1
-    return person_, post_, source_, arrival_, reader_
 
 
 @numba.njit("boolean[:](int64, int64[:], float64[:], float64[:], int64[:], int64[:], int64[:], int64[:])",

@@ -515,7 +515,7 @@ class SharingModel(mesa.Model):
             shown = self.feed.open_sessions(readers, self._session_times(readers.size), self.habits,
                                             self._page_scores(), self.background, self.ranking)
             self.sessions.book(readers[shown.waiting], from_tick=self.tick + 1)
-            self._expose(shown.read_items(self.rng))
+            self._expose(shown.items.subset(shown.read(self.rng)))
         self.feed.forget_older_than(self.tick * self.tick_hours - FEED_MEMORY_HOURS)
         self._forget_finished_posts()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.events import BRAND
-from sim.feed import SESSION_AT, Items, _picked
+from sim.feed import SESSION_AT
 from sim.followers import fatigue_of_readings, fatigue_rules
 from sim.model import attended_pull, fetch_readers, share_chance
 from sim.scenario import Fatigue
@@ -89,16 +89,3 @@ def test_fetch_readers_counts_each_new_reader_once():
     np.testing.assert_array_equal(session_at, habits[person, SESSION_AT])
     assert fetch_readers(person, post, post_topic, post_brand, interests, habits, seeded, motivation, reached,
                          *columns) == 0                              # the same readers again: nobody new
-
-
-def test_the_items_read_are_picked_out_in_order():
-    rng = np.random.default_rng(SEED)
-    n = 500
-    items = Items(rng.integers(0, 99, n).astype(np.int32), rng.integers(0, 9, n).astype(np.int32),
-                  rng.integers(-1, 99, n).astype(np.int32), rng.uniform(0, 50, n), rng.integers(0, 40, n))
-    read = rng.random(n) < 0.3
-    expected = items.subset(read)
-    for got, column in zip(_picked(read, items.person, items.post, items.source, items.arrival, items.reader),
-                           (expected.person, expected.post, expected.source, expected.arrival, expected.reader)):
-        assert got.dtype == column.dtype
-        np.testing.assert_array_equal(got, column)
