@@ -21,9 +21,9 @@ The booked sessions are kept in a calendar: per tick, a chain of blocks of
 people (:data:`BLOCK` to a block) whose session falls in that tick. Booking
 appends to the tick's newest block; a tick's readers are its blocks read
 out, and the blocks go back to a common free list. Compiled loops
-(:func:`_claim`, :func:`_nth_active_tick`, :func:`_enter`, :func:`_take`) do
-this bookkeeping, one pass over the people each; the draws stay NumPy draws
-from the model's generator.
+(:func:`_claim`, :func:`_nth_active_tick`, :func:`_enter`, :func:`_take`,
+:func:`_unbook`) do this bookkeeping, one pass over the people each; the
+draws stay NumPy draws from the model's generator.
 """
 
 from __future__ import annotations
