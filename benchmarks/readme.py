@@ -165,10 +165,9 @@ def spread(now: dict, before: dict) -> str:
 
 
 def per_item_ratio(now: dict, before: dict) -> float:
-    """How many times faster per delivered item: the median of the pairs' ratios where the runs were
-    interleaved (the two runs of a pair ran side by side, so the machine's drift cancels out of their
-    ratio; the lower of it and the ratio of the medians, so a verdict never rests on the kinder of two
-    readings), else the ratio of the medians."""
+    """How many times faster per delivered item: the ratio of the two sides' medians, or, where the
+    runs were interleaved in pairs, the lower of it and the median of the pairs' ratios (a verdict
+    never rests on the kinder of two readings of the same runs)."""
     of_medians = before["ns_per_delivered"] / now["ns_per_delivered"]
     ratios = pair_ratios(now, before)
     return of_medians if ratios is None else min(of_medians, statistics.median(ratios))
