@@ -285,7 +285,7 @@ class Feed:
         increasing order (a brand's post to its audience) is kept as a
         broadcast while a slot is free; anything else as single items.
         """
-        person = np.asarray(person, dtype=np.int32)
+        person = np.ascontiguousarray(person, dtype=np.int32)
         n = person.size
         if n == 0:
             return
@@ -510,7 +510,7 @@ class Feed:
                 | {int(self._slot_post[s]) for s in self._slot_order})
 
 
-@numba.njit("void(uint64[:], int32[:], uint64)", cache=True)
+@numba.njit("void(uint64[:], int32[::1], uint64)", cache=True)
 def _mark(pending, people, bit):
     """Set ``bit`` (a broadcast's slot) in the waiting word of each of ``people``: one pass, no
     gathered copy of the words (NumPy's ``pending[people] |= bit`` reads and writes through one)."""
@@ -520,7 +520,7 @@ def _mark(pending, people, bit):
         pending[people[i]] |= bit
 
 
-@numba.njit("void(int64[:], int64[:], int64[:], uint64[:], int32[:], int64, int64)", cache=True)
+@numba.njit("void(int64[::1], int64[::1], int64[::1], uint64[:], int32[::1], int64, int64)", cache=True)
 def _chain(head, tail, nxt, pending, person, first_item, base):
     """Chain the items ``first_item, first_item + 1, ...`` (one per ``person``) onto the ends of their lists."""
     for i in range(person.size):
@@ -556,9 +556,10 @@ def _unlink_one(head, tail, nxt, alive, pending, p, base):
     tail[p] = kept
 
 
-@numba.njit("UniTuple(int64, 2)(int64[:], int64[:], int64[:], int32[:], int32[:], int32[:], float64[:], "
-            "boolean[:], int64, uint64[:], int64[:], int32[:], int32[:], float64[:], int64[:], float64[:], "
-            "int32[:], int32[:], int32[:], float64[:], int64[:], int64[:], int64[:], boolean[:])", cache=True)
+@numba.njit("UniTuple(int64, 2)(int64[::1], int64[::1], int64[::1], int32[::1], int32[::1], int32[::1], "
+            "float64[::1], boolean[::1], int64, uint64[:], int64[::1], int32[::1], int32[::1], float64[::1], "
+            "int64[::1], float64[::1], int32[::1], int32[::1], int32[::1], float64[::1], int64[::1], "
+            "int64[::1], int64[::1], boolean[::1])", cache=True)
 def _take(head, tail, nxt, item_person, item_post, item_source, item_arrival, alive, base,
           pending, slot_order, slot_post, slot_source, slot_arrival, readers, session_at,
           person, post, source, arrival, reader, singles, taken_from_slot, waiting):
@@ -606,7 +607,7 @@ def _take(head, tail, nxt, item_person, item_post, item_source, item_arrival, al
     return count, single
 
 
-@numba.njit("void(int64[:], int64[:], int64[:], boolean[:], uint64[:], int64[:], int64)", cache=True)
+@numba.njit("void(int64[::1], int64[::1], int64[::1], boolean[::1], uint64[:], int64[::1], int64)", cache=True)
 def _unlink_gone(head, tail, nxt, alive, pending, people, base):
     """Take the items marked gone out of the chains of ``people`` (a person may come more than once)."""
     for p in people:
@@ -932,9 +933,9 @@ def _order_sessions(reader, expected, arrival, chance, single, nested, steps):
     return singles, several
 
 
-@numba.njit("Tuple((float64[:], float64[:], int64[:], int64[:], float64[:]))(int64[:], float64[:], float64[:], "
-            "float64[:], float64[:], int64[:], float64[:], int64[:], float64[:, :], int64[:], float64, float64, "
-            "float64, boolean, float64, float64[:], float64[:])", cache=True)
+@numba.njit("Tuple((float64[:], float64[:], int64[:], int64[:], float64[:]))(int64[::1], float64[::1], "
+            "float64[::1], float64[::1], float64[::1], int64[::1], float64[::1], int64[::1], float64[:, ::1], "
+            "int64[::1], float64, float64, float64, boolean, float64, float64[::1], float64[::1])", cache=True)
 def _rank_sessions(reader, arrival, score, at, since, span, rate, table_of, chance_tables, sizes,
                    start, end, at_night, chronological, tau, exp1, slope):
     """Per item (items grouped by reader): the expected background above it and its chance of being
@@ -961,8 +962,8 @@ def _rank_sessions(reader, arrival, score, at, since, span, rate, table_of, chan
     return expected, chance, single[:singles], nested[:several], steps[:several]
 
 
-@numba.njit("boolean[:](int64, int64[:], float64[:], float64[:], int64[:], int64[:], int64[:], int64[:])",
-            cache=True)
+@numba.njit("boolean[:](int64, int64[::1], float64[::1], float64[::1], int64[::1], int64[::1], int64[::1], "
+            "int64[::1])", cache=True)
 def _read_ranked(n, single, chance, draw, nested, arrived, reader, span):
     """Which items are read: a lone hopeful item when its draw falls below its chance; an item of a
     session of several when its rank (items above it, brand and background) is below the span."""
@@ -982,13 +983,13 @@ def _read_ranked(n, single, chance, draw, nested, arrived, reader, span):
     return read
 
 
-@numba.njit("UniTuple(int64, 4)(int64[:], float64[:], float64[:], float64, float64, float64[:, :], "
-            "int64[:], int64[:], int64[:], int32[:], int32[:], int32[:], float64[:], boolean[:], int64, uint64[:], "
-            "int64[:], int32[:], int32[:], float64[:], "
-            "int16[:], float64[:], Array(boolean, 2, 'A', readonly=True), float64, "
-            "int64[:], float64[:, :], int64[:], float64, float64, float64, boolean, float64, float64[:], float64[:], "
-            "int32[:], int32[:], int32[:], float64[:], int64[:], float64[:], float64[:], int64[:], int64[:], "
-            "float64[:], int64[:], int64[:], boolean[:], int64[:])", cache=True)
+@numba.njit("UniTuple(int64, 4)(int64[::1], float64[::1], float64[::1], float64, float64, float64[:, ::1], "
+            "int64[::1], int64[::1], int64[::1], int32[::1], int32[::1], int32[::1], float64[::1], "
+            "boolean[::1], int64, uint64[:], int64[::1], int32[::1], int32[::1], float64[::1], int16[::1], "
+            "float64[::1], Array(boolean, 2, 'A', readonly=True), float64, int64[::1], float64[:, ::1], "
+            "int64[::1], float64, float64, float64, boolean, float64, float64[::1], float64[::1], int32[::1], "
+            "int32[::1], int32[::1], float64[::1], int64[::1], float64[::1], float64[::1], int64[::1], "
+            "int64[::1], float64[::1], int64[::1], int64[::1], boolean[::1], int64[::1])", cache=True)
 def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
                    head, tail, nxt, item_person, item_post, item_source, item_arrival, alive, base, pending,
                    slot_order, slot_post, slot_source, slot_arrival,

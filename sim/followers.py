@@ -54,9 +54,9 @@ def fatigue_rules(rules: Fatigue) -> tuple[float, float, float, float]:
     return float(rules.per_post), float(rules.promotional), float(rules.irrelevant), float(rules.provocative)
 
 
-@numba.njit("int64(UniTuple(float64, 4), int32[:], int32[:], int32[:], boolean[:], int8[:], float64[:], int16[:], "
-            "float64[:], float64[:], float64[:], float64[:], int32[:], int64[:], float64[:], float64[:], float64[:])",
-            cache=True)
+@numba.njit("int64(UniTuple(float64, 4), int32[::1], int32[::1], int32[::1], boolean[::1], int8[::1], "
+            "float64[::1], int16[::1], float64[::1], float64[:], float64[::1], float64[::1], int32[::1], "
+            "int64[::1], float64[::1], float64[::1], float64[::1])", cache=True)
 def fatigue_of_readings(rules, person, post, source, on_topic, kind, session_at, post_brand, promotional, provocative,
                         offended, tolerance_of_kind, reader, brand, added, at, tolerance):
     """Of a tick's readings, those of a brand's own post (``source`` the brand, not a friend's
@@ -81,8 +81,8 @@ def fatigue_of_readings(rules, person, post, source, on_topic, kind, session_at,
     return count
 
 
-@numba.njit("int64(int32[:], int64[:], float64[:], float64[:], boolean[:, :], boolean[:, :], "
-            "float64[:, :], float64[:, :], float64, float64[:], int64[:], float64[:], float64[:])", cache=True)
+@numba.njit("int64(int32[::1], int64[::1], float64[::1], float64[::1], boolean[:, ::1], boolean[:, :], "
+            "float64[:, :], float64[:, :], float64, float64[::1], int64[::1], float64[::1], float64[::1])", cache=True)
 def add_fatigue(person, brand, added, at, follows, hidden, fatigue, fatigue_at, half_life_hours, tolerance,
                 first, after, excess):
     """Add readings' fatigue to each (person, brand) they concern; returns how many pairs that is.
@@ -298,11 +298,11 @@ class Followers:
         first = np.empty(person.size, dtype=np.int64)
         after = np.empty(person.size)
         excess = np.empty(person.size)
-        pairs = add_fatigue(np.asarray(person, dtype=np.int32), np.asarray(brand, dtype=np.int64),
-                            np.asarray(added, dtype=float), np.asarray(at, dtype=float), self._follows, self._hidden,
+        contiguous = np.ascontiguousarray       # (the loop's own arrays are declared contiguous)
+        pairs = add_fatigue(contiguous(person, dtype=np.int32), contiguous(brand, dtype=np.int64),
+                            contiguous(added, dtype=float), contiguous(at, dtype=float), self._follows, self._hidden,
                             self.fatigue, self.fatigue_at, float(self.rules.half_life_hours),
-                            np.asarray(tolerance, dtype=float),
-                            first, after, excess)
+                            contiguous(tolerance, dtype=float), first, after, excess)
         if pairs == 0:
             return Tiring.nobody()
         draw = rng.random((2, pairs))

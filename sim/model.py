@@ -94,8 +94,8 @@ def _smallest(values: np.ndarray, count: int) -> np.ndarray:
     return np.argpartition(values, count - 1, axis=-1)[..., :count]
 
 
-@numba.njit("float64[:](int32[:], int32[:], boolean[:], float64[:], float32[:, :], float64[:, :], "
-            "float64[:], float64[:], float64[:])", cache=True)
+@numba.njit("float64[:](int32[::1], int32[::1], boolean[::1], float64[::1], float32[:, ::1], float64[:, ::1], "
+            "float64[::1], float64[::1], float64[::1])", cache=True)
 def attended_pull(person, post, on_topic, age_hours, motives, appeal, off_topic, weight, half_life_hours):
     """Per reading, the pull of the post on each of the reader's motives, weighted, summed over the motives.
 
@@ -136,8 +136,9 @@ def attended_pull(person, post, on_topic, age_hours, motives, appeal, off_topic,
     return total
 
 
-@numba.njit("float64[:](int32[:], int32[:], int32[:], boolean[:], boolean[:], float64[:], int32[:], int16[:], float64, "
-            "float64[:], float32[:, :], float64[:, :], float64[:], float64[:], float64[:])", cache=True)
+@numba.njit("float64[:](int32[::1], int32[::1], int32[::1], boolean[::1], boolean[::1], float64[::1], "
+            "int32[::1], int16[::1], float64, float64[::1], float32[:, ::1], float64[:, ::1], float64[::1], "
+            "float64[::1], float64[::1])", cache=True)
 def share_chance(person, post, source, on_topic, seeded, session_at, post_tick, post_brand, tick_hours, share_boost,
                  motives, appeal, off_topic, share_probability, half_life_hours):
     """Per first reading, the chance that the reader shares the post (at most 1).
@@ -179,8 +180,8 @@ class Readers(NamedTuple):
         return Readers(*(column[positions] for column in self))
 
 
-@numba.njit("int64(int32[:], int32[:], int16[:], int16[:], boolean[:, :], float64[:, :], boolean[:, :], int8[:], "
-            "boolean[:], boolean[:], float64[:], boolean[:], int8[:])", cache=True)
+@numba.njit("int64(int32[::1], int32[::1], int16[::1], int16[::1], boolean[:, ::1], float64[:, ::1], "
+            "boolean[:, ::1], int8[::1], boolean[::1], boolean[::1], float64[::1], boolean[::1], int8[::1])", cache=True)
 def fetch_readers(person, post, post_topic, post_brand, interests, habits, seeded, motivation, reached,
                   on_topic, session_at, seeded_by, kind):
     """Fill the columns of :class:`Readers` for readings (``person``, ``post``) in one pass, and
@@ -211,7 +212,7 @@ def fetch_readers(person, post, post_topic, post_brand, interests, habits, seede
     return newly
 
 
-@numba.njit("void(int64, int32[:], int32[:], boolean[:], boolean[:])", cache=True)
+@numba.njit("void(int64, int32[::1], int32[::1], boolean[::1], boolean[::1])", cache=True)
 def mark_first_readings(this_post, post, person, seen, first):
     """Mark in ``first`` the readings of ``this_post`` by people who had not read it before.
 
@@ -598,7 +599,7 @@ class SharingModel(mesa.Model):
         times the motive's ``off_topic`` factor when the post is off the
         reader's interests (:func:`attended_pull` with weight 1, at age 0).
         """
-        person, post = np.asarray(person, dtype=np.int32), np.asarray(post, dtype=np.int32)
+        person, post = np.ascontiguousarray(person, dtype=np.int32), np.ascontiguousarray(post, dtype=np.int32)
         on_topic = self.interests[person, self.posts.topic[post]]
         return attended_pull(person, post, on_topic, np.zeros(person.size), self.motives, self.posts.appeal,
                              self.table.off_topic, np.ones(len(Motivation)), self.table.half_life_hours)

@@ -119,7 +119,7 @@ class SessionSchedule:
         if self._kinds.size == 0:
             return
         geometric = self._kinds.size == 1       # what each draw needs of its person, fetched as they are claimed
-        people, needed = _claim(np.asarray(people, dtype=np.int64), self.booked,
+        people, needed = _claim(np.ascontiguousarray(people, dtype=np.int64), self.booked,
                                 self._log_no_session if geometric else self.per_open_hour)
         if people.size == 0:
             return
@@ -169,7 +169,7 @@ class SessionSchedule:
         return people
 
 
-@numba.njit("Tuple((int64[:], float64[:]))(int64[:], boolean[:], float64[:])", cache=True)
+@numba.njit("Tuple((int64[:], float64[:]))(int64[::1], boolean[:], float64[:])", cache=True)
 def _claim(people, booked, needed):
     """Those of ``people`` not booked yet, in their order, and their value of ``needed`` (per
     person: what their draw needs); they are booked from now on. (The value is fetched here,
@@ -190,7 +190,7 @@ def _claim(people, booked, needed):
     return claimed[:count], values[:count]
 
 
-@numba.njit("void(int64[:], int64[:], int32[:, :], int64[:], int64[:], int64[:], int64[:])", cache=True)
+@numba.njit("void(int64[::1], int64[::1], int32[:, ::1], int64[::1], int64[::1], int64[::1], int64[::1])", cache=True)
 def _enter(people, at, blocks, next_block, newest_block, filled, free):
     """Write each person into the calendar at their session tick ``at`` (none past the run's last tick).
 
@@ -213,7 +213,7 @@ def _enter(people, at, blocks, next_block, newest_block, filled, free):
         filled[tick] += 1
 
 
-@numba.njit("int64[:](float64[:], float64[:], int64, int64[:])", cache=True)
+@numba.njit("int64[:](float64[::1], float64[::1], int64, int64[::1])", cache=True)
 def _nth_active_tick(exponential, log_no_session, first, active):
     """Each person's n-th active tick from ``active[first]`` (n = 1 is that one), n geometric; NEVER past the run.
 
@@ -232,7 +232,7 @@ def _nth_active_tick(exponential, log_no_session, first, active):
     return tick
 
 
-@numba.njit("int64[:](int64, int32[:, :], int64[:], int64[:], int64[:], int64[:])", cache=True)
+@numba.njit("int64[:](int64, int32[:, ::1], int64[::1], int64[::1], int64[::1], int64[::1])", cache=True)
 def _take(tick, blocks, next_block, newest_block, filled, free):
     """The people booked in ``tick`` (in no particular order); the tick's blocks go back to the free list."""
     count = 0
@@ -261,7 +261,7 @@ def _take(tick, blocks, next_block, newest_block, filled, free):
     return people
 
 
-@numba.njit("void(int64[:], boolean[:])", cache=True)
+@numba.njit("void(int64[::1], boolean[:])", cache=True)
 def _unbook(people, booked):
     """Clear the booked flag of each of ``people``."""
     for i in range(people.size):
