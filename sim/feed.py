@@ -81,9 +81,12 @@ class ReadingHabits:
     :data:`BACKGROUND_RATE`, background items per hour; :data:`SPAN`, items
     a session reads (``attention_span``); :data:`SESSION_AT`, their latest
     session (hours since the start), written by every session; from
-    :data:`AFFINITY` on, one per brand, the person's ``affinity`` with the
-    brand (fixed for the run), which scores the brand's own posts in their
-    feed (:class:`PageScores`).
+    :data:`LOG_AFFINITY` on, one per brand, the logarithm of the person's
+    ``affinity`` with the brand (fixed for the run), which scores the
+    brand's own posts in their feed (:class:`PageScores`): ranking works
+    on the logarithms of scores, so a session adds two of them where it
+    would take a logarithm per item (a 14-day run at 10^6 people: about
+    4 million logarithms fewer).
 
     The row also holds what the rest of a session's path touches of its
     reader, for the parts of the model that own it: the feed's word of
@@ -103,13 +106,13 @@ class ReadingHabits:
         span = np.asarray(attention_span, dtype=np.int64)
         affinity = np.asarray(affinity).reshape(span.size, -1)
         self.brands = affinity.shape[1]
-        flags = AFFINITY + self.brands            # the column where the bytes of flags start
+        flags = LOG_AFFINITY + self.brands        # the column where the bytes of flags start
         self.table = _whole_cache_lines(span.size, flags + -(-(1 + self.brands) // 8))
         self._flags = self.table.view(np.uint8)[:, 8 * flags:8 * flags + 1 + self.brands].view(np.bool_)
         self.table[:, HOURS_BETWEEN] = awake_hours / np.asarray(sessions_per_day, dtype=np.float64)
         self.table[:, BACKGROUND_RATE] = background_rate
         self.table[:, SPAN] = span
-        self.table[:, AFFINITY:AFFINITY + self.brands] = affinity      # (float32 to float64: exact)
+        np.log(affinity, out=self.table[:, LOG_AFFINITY:LOG_AFFINITY + self.brands], dtype=np.float64)
         self.chance_tables = _chance_tables(distinct(span))        # made once for the run's spans
 
     @property
@@ -118,9 +121,9 @@ class ReadingHabits:
         return self.table[:, SESSION_AT]
 
     @property
-    def affinity(self) -> np.ndarray:
-        """Each person's affinity with each brand ((people, brands), a view)."""
-        return self.table[:, AFFINITY:AFFINITY + self.brands]
+    def log_affinity(self) -> np.ndarray:
+        """The logarithm of each person's affinity with each brand ((people, brands), a view)."""
+        return self.table[:, LOG_AFFINITY:LOG_AFFINITY + self.brands]
 
     @property
     def waiting(self) -> np.ndarray:
@@ -146,8 +149,8 @@ class ReadingHabits:
         return self.table.shape[0]
 
 
-HOURS_BETWEEN, BACKGROUND_RATE, SPAN, SESSION_AT, WAITING, NO_SESSION, AFFINITY = range(7)
-"""The columns of :attr:`ReadingHabits.table` (:data:`AFFINITY`: the first of one per brand; after
+HOURS_BETWEEN, BACKGROUND_RATE, SPAN, SESSION_AT, WAITING, NO_SESSION, LOG_AFFINITY = range(7)
+"""The columns of :attr:`ReadingHabits.table` (:data:`LOG_AFFINITY`: the first of one per brand; after
 them, bytes: the booked flag, then one hidden flag per brand)."""
 
 CACHE_LINE = 64
@@ -169,16 +172,21 @@ class PageScores:
     """What a feed item's ranking score comes from, relative to an average background item.
 
     A page's post scores the reader's affinity with its brand
-    (:attr:`ReadingHabits.affinity`), a friend's share ``friend_priority``;
-    both times the post's ``lift`` (per post: its engagement so far,
-    weighted). A page's post does not show to a reader who ``hidden`` its
-    brand (per person and brand).
+    (:attr:`ReadingHabits.log_affinity`, its logarithm), a friend's share
+    ``friend_priority``; both times the post's ``lift`` (per post: its
+    engagement so far, weighted). A page's post does not show to a reader
+    who ``hidden`` its brand (per person and brand).
     """
 
     post_brand: np.ndarray
     lift: np.ndarray
     hidden: np.ndarray
     friend_priority: float
+
+    @property
+    def log_lift(self) -> np.ndarray:
+        """The logarithm of each post's ``lift`` (ranking adds logarithms: :class:`ReadingHabits`)."""
+        return np.log(np.asarray(self.lift, dtype=np.float64))
 
 
 @dataclass
@@ -449,7 +457,7 @@ class Feed:
             self._head, self._tail, columns["next"], columns["person"], columns["post"], columns["source"],
             columns["arrival"], columns["alive"], self._base, self._pending, slots, self._slot_post,
             self._slot_source, self._slot_arrival,
-            pages.post_brand, pages.lift, pages.hidden, float(pages.friend_priority),
+            pages.post_brand, pages.log_lift, pages.hidden, math.log(pages.friend_priority),
             table_of, chance_tables, sizes, float(start), float(end), float(background.at_night),
             ranking.kind == "chronological", ranking.time_scale, _EXP1, _EXP1_SLOPE,
             shown["person"], shown["post"], shown["source"], shown["arrival"], shown["reader"], shown["expected"],
@@ -845,12 +853,12 @@ def _exp1_at(log_x, exp1, slope):
 
 
 @numba.njit(cache=True)
-def _rank_items(reader, arrival, score, now, before, rate, reader_table, chance_tables, sizes, start, end,
+def _rank_items(reader, arrival, log_score, now, before, rate, reader_table, chance_tables, sizes, start, end,
                 at_night, chronological, tau, exp1, slope, expected, chance):
     """Per item (``reader``: its position among the readers), :func:`background_above` into ``expected``
     and :func:`chance_fewer_than` of it into ``chance``.
 
-    ``arrival`` (hours) and ``score`` are per item; ``now`` and ``before``
+    ``arrival`` (hours) and ``log_score`` (the logarithm of the score) are per item; ``now`` and ``before``
     (the reader's session and the previous one, in background hours),
     ``rate`` (background items per hour) and ``reader_table`` (the row of
     ``chance_tables`` for the reader's span) per reader. Three plain loops,
@@ -858,7 +866,7 @@ def _rank_items(reader, arrival, score, now, before, rate, reader_table, chance_
     nothing else in them, many items are in flight at once; one loop
     computing everything per item is 1.2x slower.
     """
-    n = score.size
+    n = log_score.size
     age = np.empty(n)               # hours since the item arrived, in background hours
     unseen = np.empty(n)            # of them, hours it waited before the previous session
     for i in range(n):
@@ -868,12 +876,11 @@ def _rank_items(reader, arrival, score, now, before, rate, reader_table, chance_
         unseen[i] = max(arrived - before[j], 0.0)
     if chronological:
         for i in range(n):
-            expected[i] = rate[reader[i]] * age[i] / score[i]
+            expected[i] = rate[reader[i]] * age[i] * math.exp(-log_score[i])
     else:
         for i in range(n):
-            log_score = math.log(score[i])
-            expected[i] = rate[reader[i]] * tau * (_exp1_at(log_score - age[i] / tau, exp1, slope)
-                                                    - _exp1_at(log_score + unseen[i] / tau, exp1, slope))
+            expected[i] = rate[reader[i]] * tau * (_exp1_at(log_score[i] - age[i] / tau, exp1, slope)
+                                                    - _exp1_at(log_score[i] + unseen[i] / tau, exp1, slope))
     for i in range(n):
         table = reader_table[reader[i]]
         chance[i] = _chance_alone(expected[i], chance_tables, table, sizes[table] - 2)
@@ -951,9 +958,12 @@ def _rank_sessions(reader, arrival, score, at, since, span, rate, table_of, chan
         now[j] = _weighted_hours(at[j], start, end, at_night)
         before[j] = _weighted_hours(since[j], start, end, at_night)
         reader_table[j] = table_of[span[j]]
+    log_score = np.empty(n)
+    for i in range(n):
+        log_score[i] = math.log(score[i])
     expected = np.empty(n)
     chance = np.empty(n)
-    _rank_items(reader, arrival, score, now, before, rate, reader_table, chance_tables, sizes, start, end,
+    _rank_items(reader, arrival, log_score, now, before, rate, reader_table, chance_tables, sizes, start, end,
                 at_night, chronological, tau, exp1, slope, expected, chance)
     single = np.empty(n, dtype=np.int64)
     nested = np.empty(n, dtype=np.int64)
@@ -993,7 +1003,7 @@ def _read_ranked(n, single, chance, draw, nested, arrived, reader, span):
 def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
                    head, tail, nxt, item_person, item_post, item_source, item_arrival, alive, base, pending,
                    slot_order, slot_post, slot_source, slot_arrival,
-                   post_brand, lift, hidden, friend_priority,
+                   post_brand, log_lift, hidden, log_friend_priority,
                    table_of, chance_tables, sizes, start, end, at_night, chronological, tau, exp1, slope,
                    person, post, source, arrival, reader, expected, chance, single, nested, steps,
                    singles, taken_from_slot, waiting, span):
@@ -1007,8 +1017,9 @@ def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
        before it (``habits``, per person: :class:`ReadingHabits`; the session is written there);
     2. the reader's items that arrived by then are taken out of the feed by :func:`_take`, which
        also writes ``waiting[j]``: whether the reader still has an item waiting;
-    3. each scores the reader's affinity with the brand (``habits``: a page's post) or ``friend_priority`` (a
-       friend's share), times the post's ``lift``; a page's post of a brand the reader hid is
+    3. each scores the reader's affinity with the brand (``habits``: a page's post) or the friend's
+       priority (a friend's share), times the post's lift, all as logarithms (``log_lift`` per post,
+       ``log_friend_priority``: added, not multiplied); a page's post of a brand the reader hid is
        dropped, never shown;
     4. each shown item's expected background above it and its chance of being read alone
        (:func:`_rank_items`, with the reader's attention span and background rate per hour from
@@ -1031,7 +1042,7 @@ def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
     before = np.empty(n)
     reader_rate = np.empty(n)
     reader_table = np.empty(n, dtype=np.int64)
-    reader_affinity = np.empty((n, brands))
+    reader_log_affinity = np.empty((n, brands))
     reader_hidden = np.empty((n, brands), dtype=np.bool_)
     for j in range(n):                # 1. the sessions, as _place_sessions, and the readers' values
         p = readers[j]
@@ -1048,26 +1059,26 @@ def _open_sessions(readers, uniform, exponential, opens, open_hours, habits,
         span[j] = int(habits[p, SPAN])
         reader_table[j] = table_of[span[j]]
         for b in range(brands):
-            reader_affinity[j, b] = habits[p, AFFINITY + b]
+            reader_log_affinity[j, b] = habits[p, LOG_AFFINITY + b]
             reader_hidden[j, b] = hidden[p, b]
     taken_items, taken = _take(head, tail, nxt, item_person, item_post, item_source, item_arrival, alive, base,
                                pending, slot_order, slot_post, slot_source, slot_arrival, readers, at,
                                person, post, source, arrival, reader, singles, taken_from_slot, waiting)   # 2.
-    score = np.empty(taken_items)
+    log_score = np.empty(taken_items)
     count = 0
-    for i in range(taken_items):      # 3. the items shown, and their scores
+    for i in range(taken_items):      # 3. the items shown, and their scores (logarithms)
         j = reader[i]
         q = post[i]
         brand = post_brand[q]
         if source[i] == BRAND:
             if reader_hidden[j, brand]:
                 continue
-            score[count] = reader_affinity[j, brand] * lift[q]
+            log_score[count] = reader_log_affinity[j, brand] + log_lift[q]
         else:
-            score[count] = friend_priority * lift[q]
+            log_score[count] = log_friend_priority + log_lift[q]
         person[count], post[count], source[count], arrival[count], reader[count] = person[i], q, source[i], arrival[i], j
         count += 1
-    _rank_items(reader[:count], arrival[:count], score[:count], now, before, reader_rate, reader_table,   # 4.
+    _rank_items(reader[:count], arrival[:count], log_score[:count], now, before, reader_rate, reader_table,  # 4.
                 chance_tables, sizes, start, end, at_night, chronological, tau, exp1, slope, expected, chance)
     lone, several = _order_sessions(reader[:count], expected, arrival, chance, single, nested, steps)
     return count, taken, lone, several

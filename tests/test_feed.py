@@ -126,5 +126,5 @@ def test_reading_habits_keep_each_person_in_whole_cache_lines_with_their_affinit
     table = habits.table
     assert table.ctypes.data % 64 == 0 and table.strides[0] == table.shape[1] * 8     # every row starts a line,
     assert table.shape[1] % 8 == 0 and table.shape[1] >= 4 + brands                 # and fills whole lines
-    np.testing.assert_array_equal(habits.affinity, affinity)                 # float32 to float64: exact
-    assert not np.shares_memory(habits.affinity, affinity)
+    np.testing.assert_array_equal(habits.log_affinity, np.log(affinity.astype(np.float64)))   # kept as logarithms
+    assert not np.shares_memory(habits.log_affinity, affinity)

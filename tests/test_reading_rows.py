@@ -28,7 +28,7 @@ def test_each_part_is_a_view_of_its_persons_row(brands):
     if brands == 1:
         assert row_bytes == CACHE_LINE           # one brand: the whole row is one cache line
     parts = {"waiting": habits.waiting, "no_session_log": habits.no_session_log, "booked": habits.booked,
-             "hidden": habits.hidden, "affinity": habits.affinity, "session_at": habits.session_at}
+             "hidden": habits.hidden, "log_affinity": habits.log_affinity, "session_at": habits.session_at}
     assert habits.hidden.shape == (50, brands) and habits.booked.shape == (50,)
     before = {name: part.copy() for name, part in parts.items()}
     for name, part in parts.items():               # each lies inside its person's row ...
@@ -40,7 +40,7 @@ def test_each_part_is_a_view_of_its_persons_row(brands):
     habits.hidden[7] = True
     assert habits.waiting[7] == 2**63 + 5 and habits.no_session_log[7] == -0.25
     assert habits.booked[7] and habits.hidden[7].all()
-    for name in ("affinity", "session_at"):
+    for name in ("log_affinity", "session_at"):
         np.testing.assert_array_equal(parts[name], before[name])
     others = np.arange(50) != 7
     for name in ("waiting", "no_session_log", "booked", "hidden"):
