@@ -22,17 +22,14 @@ people (:data:`BLOCK` to a block) whose session falls in that tick. Booking
 appends to the tick's newest block; a tick's readers are its blocks read
 out, and the blocks go back to a common free list. Compiled loops
 (:func:`_claim`, :func:`_nth_active_tick`, :func:`_enter`, :func:`_take`,
-:func:`_unbook`) do this bookkeeping, one pass over the people each (and
-:func:`_take` one over a bit per person, to put a tick's readers in
-order); the draws stay NumPy draws from the model's generator.
+:func:`_unbook`) do this bookkeeping, one pass over the people each; the
+draws stay NumPy draws from the model's generator.
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
-
-from numba.cpython.unsafe.numbers import trailing_zeros
 
 from .prefetch import LOOKAHEAD, prefetch
 
@@ -47,10 +44,6 @@ BLOCK = 256
 
 NO_BLOCK = -1
 """End of a chain of blocks (a tick with nobody booked, or the end of the free list)."""
-
-WORDS_PER_PERSON = 16
-"""A tick's people are put in order through their bits (:func:`_take`) when the words between
-their lowest and highest are at most this many per person; sorted otherwise."""
 
 
 def open_hours_per_tick(ticks: int, tick_hours: float, active_hours: tuple[float, float]) -> np.ndarray:
@@ -113,7 +106,6 @@ class SessionSchedule:
         self._newest_block = np.full(self.ticks + 1, NO_BLOCK, dtype=np.int64)   # per tick, its chain's first block
         self._filled = np.zeros(self.ticks + 1, dtype=np.int64)      # per tick, people in its newest block
         self._free = np.zeros(1, dtype=np.int64)                     # the first free block
-        self._marks = np.zeros(population // 64 + 1, dtype=np.uint64)  # one bit per person, clear between ticks
 
     def chance(self, people: np.ndarray, tick: int) -> np.ndarray:
         """Chance that each of ``people`` opens their feed in ``tick``."""
@@ -171,8 +163,8 @@ class SessionSchedule:
         """The people whose session falls in ``tick`` (sorted); they are no longer booked."""
         if not 0 <= tick <= self.ticks:
             return np.empty(0, dtype=np.int64)
-        people = _take(tick, self._blocks, self._next_block, self._newest_block, self._filled, self._free,
-                       self._marks)
+        people = _take(tick, self._blocks, self._next_block, self._newest_block, self._filled, self._free)
+        people.sort()
         _unbook(people, self.booked)      # in order: the flags lie in the rows the sessions then read, in this order
         return people
 
@@ -240,20 +232,9 @@ def _nth_active_tick(exponential, log_no_session, first, active):
     return tick
 
 
-@numba.njit("int64[:](int64, int32[:, ::1], int64[::1], int64[::1], int64[::1], int64[::1], uint64[::1])",
-            cache=True)
-def _take(tick, blocks, next_block, newest_block, filled, free, marks):
-    """The people booked in ``tick``, in increasing order; the tick's blocks go back to the free list.
-
-    A person is booked once at most, so the people are distinct, and they
-    are put in order through ``marks`` (one bit per person, all clear before
-    and after): each person's bit is set, then the words from the lowest
-    marked to the highest are read out in order, set bits first to last, and
-    cleared. That is one pass over the people and one over those words where
-    a sort makes about log2(people) passes (a tick's 7,000 readers at 10^6
-    people: about half the time of NumPy's sort). People too few for the
-    words they span (more than :data:`WORDS_PER_PERSON` each) are sorted.
-    """
+@numba.njit("int64[:](int64, int32[:, ::1], int64[::1], int64[::1], int64[::1], int64[::1])", cache=True)
+def _take(tick, blocks, next_block, newest_block, filled, free):
+    """The people booked in ``tick`` (in no particular order); the tick's blocks go back to the free list."""
     count = 0
     block = newest_block[tick]
     if block != NO_BLOCK:
@@ -277,25 +258,6 @@ def _take(tick, blocks, next_block, newest_block, filled, free, marks):
         size = BLOCK
     newest_block[tick] = NO_BLOCK
     filled[tick] = 0
-    if count == 0:
-        return people
-    low, high = people[0] >> 6, people[0] >> 6          # the words the people span
-    for i in range(count):
-        low, high = min(low, people[i] >> 6), max(high, people[i] >> 6)
-    if high - low + 1 > WORDS_PER_PERSON * count:
-        people.sort()
-        return people
-    for i in range(count):
-        marks[people[i] >> 6] |= np.uint64(1) << np.uint64(people[i] & 63)
-    taken = 0
-    for word in range(low, high + 1):
-        bits = marks[word]
-        if bits:
-            marks[word] = 0
-            while bits:
-                people[taken] = (word << 6) + trailing_zeros(bits)
-                taken += 1
-                bits &= bits - np.uint64(1)
     return people
 
 

@@ -129,19 +129,3 @@ def test_a_certain_session_booked_after_the_last_active_tick_never_comes():
     schedule.book(np.array([0]), from_tick=1)            # and from the start: the first active tick
     first_active = int(np.flatnonzero(open_hours > 0)[0])
     assert schedule.due(first_active).tolist() == [0]
-
-
-@pytest.mark.parametrize("people, per_tick", [(100_000, 5), (100_000, 20_000), (64, 64), (1_000, 1)])
-def test_a_ticks_readers_come_out_in_increasing_order_read_from_their_bits_or_sorted(people, per_tick):
-    """Whether put in order through one bit per person (readers dense for the words they span) or
-    sorted (sparse), a tick's readers are exactly those booked for it, each once, in increasing order,
-    and no bit is left set for the next tick: booked in several calls of shuffled people, tick after tick."""
-    open_hours = open_hours_per_tick(6, 1.0, (0.0, 24.0))
-    schedule = SessionSchedule(np.full(people, 1e6), open_hours, 24.0, np.random.default_rng(1))   # chance 1
-    choose = np.random.default_rng(2)
-    for tick in range(1, 7):
-        chosen = choose.choice(people, size=per_tick, replace=False)       # shuffled
-        for part in np.array_split(chosen, 3):
-            schedule.book(part, from_tick=tick)
-        assert schedule.due(tick).tolist() == sorted(chosen.tolist())
-    assert not schedule._marks.any()
