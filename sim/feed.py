@@ -858,10 +858,11 @@ def _rank_items(reader, arrival, log_score, now, before, rate, reader_table, cha
     """Per item (``reader``: its position among the readers), :func:`background_above` into ``expected``
     and :func:`chance_fewer_than` of it into ``chance``.
 
-    ``arrival`` (hours) and ``log_score`` (the logarithm of the score) are per item; ``now`` and ``before``
-    (the reader's session and the previous one, in background hours),
-    ``rate`` (background items per hour) and ``reader_table`` (the row of
-    ``chance_tables`` for the reader's span) per reader. Three plain loops,
+    ``arrival`` (hours) and ``log_score`` (the logarithm of the item's
+    score) are per item; ``now`` and ``before`` (the reader's session and
+    the previous one, in background hours), ``rate`` (background items per
+    hour) and ``reader_table`` (the row of ``chance_tables`` for the
+    reader's span) per reader. Three plain loops,
     one quantity each (ages, the background above, the chance): with
     nothing else in them, many items are in flight at once; one loop
     computing everything per item is 1.2x slower.
