@@ -959,12 +959,9 @@ def _rank_sessions(reader, arrival, score, at, since, span, rate, table_of, chan
         now[j] = _weighted_hours(at[j], start, end, at_night)
         before[j] = _weighted_hours(since[j], start, end, at_night)
         reader_table[j] = table_of[span[j]]
-    log_score = np.empty(n)
-    for i in range(n):
-        log_score[i] = math.log(score[i])
     expected = np.empty(n)
     chance = np.empty(n)
-    _rank_items(reader, arrival, log_score, now, before, rate, reader_table, chance_tables, sizes, start, end,
+    _rank_items(reader, arrival, np.log(score), now, before, rate, reader_table, chance_tables, sizes, start, end,
                 at_night, chronological, tau, exp1, slope, expected, chance)
     single = np.empty(n, dtype=np.int64)
     nested = np.empty(n, dtype=np.int64)
